@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed building blocks of the voiceops.avr registry.
+
+Controller-side only, standard library only. Images are typed by role (one
+class per role) so that a template or provider map that names an image of the
+wrong role, or an image that does not exist, is a ``mypy --strict`` error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Mapping, Optional, Tuple, Union
+
+Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
+StackKind = Literal["modular", "sts", "plain"]
+
+#: Every role, in the order services appear in a rendered stack.
+ROLES: Tuple[Role, ...] = ("core", "asr", "tts", "llm", "sts", "app", "database", "workflow", "asterisk", "ami")
+
+#: Roles that plug into the core service, one image per stack.
+SLOT_ROLES: Tuple[Role, ...] = ("asr", "tts", "llm", "sts")
+
+#: Compose service keys a template may drop from an image's defaults.
+UNSETTABLE = ("platform", "ports", "restart", "volumes")
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SERVICE_TOKEN_RE = re.compile(r"\{\{service:([^{}]*)\}\}")
+
+
+class RegistryError(ValueError):
+    """Raised for registry data that is inconsistent; the message names the field."""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable of an image, in schema order.
+
+    ``provider`` names the provider whose key fills a secret variable (or whose
+    credential a non-secret variable points at); ``secret_name`` names a task
+    ``secrets`` entry that fills it. Secret variables never reach
+    ``environment.json``.
+    """
+
+    name: str
+    default: Optional[str] = None
+    required: bool = False
+    secret: bool = False
+    provider: Optional[str] = None
+    secret_name: Optional[str] = None
+    description: str = ""
+
+    @property
+    def source(self) -> Optional[str]:
+        """Where a secret value comes from, as a user would write it."""
+        if self.secret and self.provider:
+            return "provider_keys.%s" % self.provider
+        if self.secret_name:
+            return "secrets.%s" % self.secret_name
+        return None
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    test: Tuple[str, ...]
+    interval: Optional[str] = None
+    timeout: Optional[str] = None
+    retries: Optional[int] = None
+    start_period: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Image:
+    """A docker image the registry knows, with everything a service needs."""
+
+    role: ClassVar[Role]
+
+    name: str
+    image: str
+    description: str
+    env: Tuple[EnvVar, ...] = ()
+    port: Optional[int] = None
+    ws_port: Optional[int] = None
+    service: Optional[str] = None
+    ports: Tuple[str, ...] = ()
+    volumes: Tuple[str, ...] = ()
+    platform: Optional[str] = "linux/x86_64"
+    restart: Optional[str] = "always"
+    command: Tuple[str, ...] = ()
+    healthcheck: Optional[Healthcheck] = None
+    #: role -> compose depends_on condition, resolved to the stack's service of that role
+    depends_on: Tuple[Tuple[Role, str], ...] = ()
+    #: images that always come with this one (e.g. the workflow engine of an LLM connector)
+    companions: Tuple["Image", ...] = ()
+
+    @property
+    def key(self) -> str:
+        return "%s/%s" % (self.role, self.name)
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.name
+
+    def var(self, name: str) -> Optional[EnvVar]:
+        for var in self.env:
+            if var.name == name:
+                return var
+        return None
+
+    @property
+    def var_names(self) -> Tuple[str, ...]:
+        return tuple(var.name for var in self.env)
+
+
+@dataclass(frozen=True)
+class CoreImage(Image):
+    role: ClassVar[Role] = "core"
+
+
+@dataclass(frozen=True)
+class AsteriskImage(Image):
+    role: ClassVar[Role] = "asterisk"
+
+
+@dataclass(frozen=True)
+class AmiImage(Image):
+    role: ClassVar[Role] = "ami"
+
+
+@dataclass(frozen=True)
+class AsrImage(Image):
+    role: ClassVar[Role] = "asr"
+
+
+@dataclass(frozen=True)
+class TtsImage(Image):
+    role: ClassVar[Role] = "tts"
+
+
+@dataclass(frozen=True)
+class LlmImage(Image):
+    role: ClassVar[Role] = "llm"
+
+
+@dataclass(frozen=True)
+class StsImage(Image):
+    role: ClassVar[Role] = "sts"
+
+
+@dataclass(frozen=True)
+class AppImage(Image):
+    role: ClassVar[Role] = "app"
+
+
+@dataclass(frozen=True)
+class DatabaseImage(Image):
+    role: ClassVar[Role] = "database"
+
+
+@dataclass(frozen=True)
+class WorkflowImage(Image):
+    role: ClassVar[Role] = "workflow"
+
+
+IMAGE_CLASSES: Mapping[Role, type] = {
+    cls.role: cls
+    for cls in (CoreImage, AsteriskImage, AmiImage, AsrImage, TtsImage, LlmImage, StsImage,
+                AppImage, DatabaseImage, WorkflowImage)
+}
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """How the core service reaches the image filling a slot role."""
+
+    var: str
+    scheme: str
+    path: str = ""
+    use_ws_port: bool = False
+
+
+#: Core variables set from the stack's slot images (STS stacks get STS_URL only).
+WIRING: Mapping[Role, Wiring] = {
+    "asr": Wiring("ASR_URL", "http", "/speech-to-text-stream"),
+    "llm": Wiring("LLM_URL", "http", "/prompt-stream"),
+    "tts": Wiring("TTS_URL", "http", "/text-to-speech-stream"),
+    "sts": Wiring("STS_URL", "ws", "", use_ws_port=True),
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A cloud provider whose key is injected where an image's schema asks for it.
+
+    A provider with ``file`` set supplies a credential file (written mode 0600 in
+    the project directory) instead of an environment variable.
+    """
+
+    name: str
+    description: str
+    env: Optional[str] = None
+    file: Optional[str] = None
+
+    @property
+    def needs_key(self) -> bool:
+        return bool(self.env or self.file)
+
+
+@dataclass(frozen=True)
+class ServiceOverride:
+    """What a template changes on one of its services; everything else comes from the image."""
+
+    #: (name, value) pairs; a value of None drops a default the image or stack kind sets
+    env: Tuple[Tuple[str, Optional[str]], ...] = ()
+    ports: Optional[Tuple[str, ...]] = None
+    add_volumes: Tuple[str, ...] = ()
+    unset: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str = "avr"
+    driver: str = "bridge"
+    subnet: Optional[str] = "172.20.0.0/24"
+
+
+ImageSlot = Union[CoreImage, AsteriskImage, AmiImage, AsrImage, TtsImage, LlmImage, StsImage,
+                  AppImage, DatabaseImage, WorkflowImage]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A stack composed from registry images.
+
+    ``modular`` stacks fill asr, llm and tts; ``sts`` stacks fill sts; ``plain``
+    stacks have no core wiring (the admin app). ``overrides`` are keyed by the
+    image's default service name.
+    """
+
+    id: str
+    description: str
+    stack: StackKind
+    core: Optional[CoreImage] = None
+    asterisk: Optional[AsteriskImage] = None
+    ami: Optional[AmiImage] = None
+    asr: Optional[AsrImage] = None
+    tts: Optional[TtsImage] = None
+    llm: Optional[LlmImage] = None
+    sts: Optional[StsImage] = None
+    extras: Tuple[Image, ...] = ()
+    overrides: Tuple[Tuple[str, ServiceOverride], ...] = ()
+    network: Network = field(default_factory=Network)
+    example: Optional[str] = None
+    #: image keys a catalog template names that no image has; such a template is not functional
+    missing_images: Tuple[str, ...] = ()
+
+    @property
+    def functional(self) -> bool:
+        return not self.missing_images
+
+    def slot(self, role: Role) -> Optional[Image]:
+        value = getattr(self, role, None)
+        return value if isinstance(value, Image) else None
+
+    @property
+    def images(self) -> Tuple[Image, ...]:
+        """Every image of the stack, companions included, in service order."""
+        found = []
+        for img in (self.core, self.asr, self.tts, self.llm, self.sts) + tuple(self.extras):
+            if img is None:
+                continue
+            found.append(img)
+            found.extend(img.companions)
+        found.extend(img for img in (self.asterisk, self.ami) if img is not None)
+        order = {role: index for index, role in enumerate(ROLES)}
+        unique = []
+        seen = set()
+        for img in found:
+            if img.key not in seen:
+                seen.add(img.key)
+                unique.append(img)
+        return tuple(sorted(unique, key=lambda img: order[img.role]))
+
+    def override(self, service: str) -> Optional[ServiceOverride]:
+        for name, ovr in self.overrides:
+            if name == service:
+                return ovr
+        return None

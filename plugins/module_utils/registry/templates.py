@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Built-in templates: stacks composed from registry images.
+
+Each template that has an AVR example names it in ``example``; the parity
+test renders the template and compares it with the example through
+``docker compose config``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Mapping, Optional, Tuple
+
+from . import images as i
+from .model import (
+    AmiImage, AsrImage, AsteriskImage, CoreImage, Image, LlmImage, Network, ServiceOverride,
+    StackKind, StsImage, Template, TtsImage,
+)
+
+GREETING = "Hello, how can I help you today?"
+
+#: What every stack of a kind starts from; a template's own overrides come on top.
+STACK_DEFAULTS: Mapping[StackKind, Tuple[Tuple[str, ServiceOverride], ...]] = {
+    "modular": (("avr-core", ServiceOverride(env=(("INTERRUPT_LISTENING", "true"), ("SYSTEM_MESSAGE", GREETING)))),),
+    "sts": (),
+    "plain": (),
+}
+
+Overrides = Tuple[Tuple[str, ServiceOverride], ...]
+
+
+def merge_overrides(base: Overrides, top: Overrides) -> Overrides:
+    """Overrides of ``top`` on top of ``base``: env merged by name, other fields replaced or appended."""
+    merged: Dict[str, ServiceOverride] = dict(base)
+    for service, ovr in top:
+        old = merged.get(service)
+        if old is None:
+            merged[service] = ovr
+            continue
+        env = dict(old.env)
+        env.update(ovr.env)
+        merged[service] = ServiceOverride(
+            env=tuple(env.items()),
+            ports=ovr.ports if ovr.ports is not None else old.ports,
+            add_volumes=old.add_volumes + ovr.add_volumes,
+            unset=tuple(dict.fromkeys(old.unset + ovr.unset)),
+        )
+    return tuple(merged.items())
+
+
+def modular(id: str, description: str, asr: AsrImage, llm: LlmImage, tts: TtsImage,
+            overrides: Overrides = (), example: Optional[str] = None,
+            ami: Optional[AmiImage] = i.AVR_AMI, core: CoreImage = i.AVR_CORE,
+            asterisk: AsteriskImage = i.AVR_ASTERISK) -> Template:
+    return Template(id=id, description=description, stack="modular", core=core, asterisk=asterisk,
+                    ami=ami, asr=asr, llm=llm, tts=tts,
+                    overrides=merge_overrides(STACK_DEFAULTS["modular"], overrides), example=example)
+
+
+def sts(id: str, description: str, sts: StsImage, overrides: Overrides = (),
+        example: Optional[str] = None, ami: Optional[AmiImage] = i.AVR_AMI,
+        core: CoreImage = i.AVR_CORE, asterisk: AsteriskImage = i.AVR_ASTERISK) -> Template:
+    return Template(id=id, description=description, stack="sts", core=core, asterisk=asterisk,
+                    ami=ami, sts=sts, overrides=merge_overrides(STACK_DEFAULTS["sts"], overrides),
+                    example=example)
+
+
+def plain(id: str, description: str, extras: Tuple[Image, ...], overrides: Overrides = (),
+          example: Optional[str] = None, ami: Optional[AmiImage] = i.AVR_AMI,
+          asterisk: Optional[AsteriskImage] = i.AVR_ASTERISK) -> Template:
+    return Template(id=id, description=description, stack="plain", asterisk=asterisk, ami=ami,
+                    extras=extras, overrides=overrides, example=example)
+
+
+NO_ASTERISK_PLATFORM = ("avr-asterisk", ServiceOverride(unset=("platform",)))
+AMI_UNPUBLISHED = ("avr-ami", ServiceOverride(unset=("ports",)))
+
+TEMPLATES: Tuple[Template, ...] = (
+    modular(
+        "openai", "Deepgram speech-to-text, OpenAI LLM, Deepgram text-to-speech.",
+        asr=i.AVR_ASR_DEEPGRAM, llm=i.AVR_LLM_OPENAI, tts=i.AVR_TTS_DEEPGRAM,
+        overrides=(("avr-llm-openai", ServiceOverride(add_volumes=("./tools:/usr/src/app/tools",))),
+                   NO_ASTERISK_PLATFORM),
+        example="docker-compose-openai.yml",
+    ),
+    modular(
+        "anthropic", "Deepgram speech-to-text, Anthropic LLM, Deepgram text-to-speech.",
+        asr=i.AVR_ASR_DEEPGRAM, llm=i.AVR_LLM_ANTHROPIC, tts=i.AVR_TTS_DEEPGRAM,
+        overrides=(NO_ASTERISK_PLATFORM, AMI_UNPUBLISHED),
+        example="docker-compose-anthropic.yml",
+    ),
+    modular(
+        "gemini", "Deepgram speech-to-text, Gemini through OpenRouter, Deepgram text-to-speech.",
+        asr=i.AVR_ASR_DEEPGRAM, llm=i.AVR_LLM_OPENROUTER, tts=i.AVR_TTS_DEEPGRAM,
+    ),
+    modular(
+        "google", "Google Cloud speech-to-text and text-to-speech, OpenRouter LLM.",
+        asr=i.AVR_ASR_GOOGLE, llm=i.AVR_LLM_OPENROUTER, tts=i.AVR_TTS_GOOGLE, ami=None,
+        overrides=(
+            ("avr-core", ServiceOverride(env=(("INTERRUPT_LISTENING", "false"),
+                                              ("SYSTEM_MESSAGE", "Hello, I'm your personal assistant")))),
+            ("avr-asterisk", ServiceOverride(unset=("platform",),
+                                             ports=("5038:5038", "5060:5060", "10000-10050:10000-10050/udp"))),
+        ),
+        example="docker-compose-google.yml",
+    ),
+    modular(
+        "deepgram", "Deepgram speech-to-text and text-to-speech, OpenAI LLM.",
+        asr=i.AVR_ASR_DEEPGRAM, llm=i.AVR_LLM_OPENAI, tts=i.AVR_TTS_DEEPGRAM,
+    ),
+    modular(
+        "vosk", "Offline Vosk speech-to-text, Anthropic LLM, Deepgram text-to-speech.",
+        asr=i.AVR_ASR_VOSK, llm=i.AVR_LLM_ANTHROPIC, tts=i.AVR_TTS_DEEPGRAM,
+        overrides=(("avr-llm-anthropic", ServiceOverride(add_volumes=(
+            "./tools/get_availability.js:/usr/src/app/tools/get_availability.js",))),
+            NO_ASTERISK_PLATFORM, AMI_UNPUBLISHED),
+        example="docker-compose-vosk.yml",
+    ),
+    modular(
+        "n8n", "Deepgram speech, an n8n workflow as the LLM (n8n included).",
+        asr=i.AVR_ASR_DEEPGRAM, llm=i.AVR_LLM_N8N, tts=i.AVR_TTS_DEEPGRAM,
+        overrides=(("avr-core", ServiceOverride(env=(("INTERRUPT_LISTENING", None),))), AMI_UNPUBLISHED),
+        example="docker-compose-n8n.yml",
+    ),
+    sts("openai-realtime", "OpenAI Realtime speech-to-speech.", sts=i.AVR_STS_OPENAI,
+        example="docker-compose-openai-realtime.yml"),
+    sts("ultravox", "Ultravox speech-to-speech.", sts=i.AVR_STS_ULTRAVOX,
+        example="docker-compose-ultravox.yml"),
+    sts("gemini-sts", "Gemini Live speech-to-speech (web phone served by Asterisk).", sts=i.AVR_STS_GEMINI,
+        overrides=(("avr-asterisk", ServiceOverride(add_volumes=(
+            "./phone:/var/lib/asterisk/static-http/phone",
+            "./asterisk/conf/http.conf:/etc/asterisk/http.conf",
+            "./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf"))),),
+        example="docker-compose-gemini.yml"),
+    sts("deepgram-sts", "Deepgram Voice Agent speech-to-speech.", sts=i.AVR_STS_DEEPGRAM,
+        example="docker-compose-deepgram.yml"),
+    sts("elevenlabs-sts", "ElevenLabs conversational agent speech-to-speech.", sts=i.AVR_STS_ELEVENLABS,
+        example="docker-compose-elevenlabs.yml"),
+    plain(
+        "app", "AVR admin web application with its database, Asterisk and the AMI bridge.",
+        extras=(i.AVR_APP, i.MYSQL),
+        overrides=(
+            ("avr-app", ServiceOverride(env=(("AMI_URL", "http://{{service:avr-ami}}:9000"),))),
+            ("avr-ami", ServiceOverride(env=(("PORT", "9000"),), unset=("ports",))),
+            ("avr-asterisk", ServiceOverride(ports=("5060:5060", "10000-10050:10000-10050/udp", "8088:8088"))),
+        ),
+        example="docker-compose-app.yml",
+    ),
+)
+
+DEFAULT_NETWORK = Network()

@@ -1,0 +1,344 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render a deployment of a registry template into a docker-compose document.
+
+Controller-side only. Everything that differs between stacks comes from the
+registry data (images, templates, wiring); nothing here looks at an image or
+template by name.
+
+Environment precedence, per service: image defaults -> template/stack
+overrides and core wiring -> provider keys and secrets (only where the
+image's schema asks for them) -> ``environment.json`` -> task ``env``.
+Variables are emitted in schema order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
+    NAME_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template,
+)
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
+from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
+
+COMPOSE_FILE = "docker-compose.yml"
+ENV_FILE = "environment.json"
+HEADER = ("Rendered by voiceops.avr.voice_compose; local edits are overwritten.\n"
+          "deployment: {deployment}  template: {template}\n"
+          "registry: sha256:{digest}")
+_BAD_CHARS = re.compile(r"[\x00\n\r]")
+
+
+class RenderError(RegistryError):
+    """Bad input for a render; the message names the field and the value."""
+
+
+def check_text(value: Any, where: str, allow_newlines: bool = False) -> str:
+    """``value`` if it is a string without NUL (or newlines, unless allowed)."""
+    if not isinstance(value, str):
+        raise RenderError("%s: value %r is a %s, not a string (quote it)" % (where, value, type(value).__name__))
+    if "\x00" in value:
+        raise RenderError("%s: value contains a NUL character" % where)
+    if not allow_newlines and _BAD_CHARS.search(value):
+        raise RenderError("%s: value contains a newline or carriage return" % where)
+    return value
+
+
+def check_name(value: Any, where: str, allow_empty: bool = False) -> str:
+    if allow_empty and value == "":
+        return ""
+    if not isinstance(value, str) or not NAME_RE.match(value) or len(value) > 63:
+        raise RenderError("%s: %r is not a safe name (lower case letters, digits, '-' and '_', "
+                          "starting with a letter or digit, at most 63 characters)" % (where, value))
+    return value
+
+
+def _escape(value: str) -> str:
+    """Protect a literal value from compose interpolation."""
+    return value.replace("$", "$$") if "$" in value else value
+
+
+@dataclass
+class Plan:
+    """What a selection resolves to before any per-deployment input: cached per template."""
+
+    template: Template
+    images: Tuple[Image, ...]
+    #: service name -> variable -> default value (tokens unresolved), in schema order
+    defaults: Dict[str, Dict[str, str]]
+
+
+@dataclass
+class Rendered:
+    content: str
+    document: Dict[str, Any]
+    #: extra files for the project directory: relative path -> text (all secret, mode 0600)
+    files: Dict[str, str] = field(default_factory=dict)
+    secret_values: List[str] = field(default_factory=list)
+    secret_vars: Set[str] = field(default_factory=set)
+    missing: List[str] = field(default_factory=list)
+    providers: Dict[str, Dict[str, bool]] = field(default_factory=dict)
+    checksum: str = ""
+
+
+_PLANS: Dict[Tuple[int, str], Plan] = {}
+
+
+def plan(registry: Registry, template: Template) -> Plan:
+    """Defaults per service for ``template``: image env, template overrides, core wiring."""
+    cache_key = (id(registry), template.id if template.id in registry.templates else repr(template))
+    found = _PLANS.get(cache_key)
+    if found is not None and found.template is template:
+        return found
+    if not template.functional:
+        raise RenderError("template %r is not functional: it names images the registry does not have: %s"
+                          % (template.id, ", ".join(template.missing_images)))
+    images = template.images
+    defaults: Dict[str, Dict[str, str]] = {}
+    for img in images:
+        values = {var.name: var.default for var in img.env if var.default is not None}
+        ovr = template.override(img.service_name)
+        if ovr is not None:
+            for name, value in ovr.env:
+                if value is None:
+                    values.pop(name, None)
+                else:
+                    values[name] = value
+        defaults[img.service_name] = values
+    if template.core is not None:
+        core = defaults[template.core.service_name]
+        for role, wiring in WIRING.items():
+            target = template.slot(role)
+            if target is None:
+                continue
+            port = target.ws_port if wiring.use_ws_port else target.port
+            core[wiring.var] = "%s://{{service:%s}}:%s%s" % (wiring.scheme, target.service_name, port, wiring.path)
+    for img in images:
+        values = defaults[img.service_name]
+        defaults[img.service_name] = {var.name: values[var.name] for var in img.env if var.name in values}
+    result = Plan(template=template, images=images, defaults=defaults)
+    _PLANS[cache_key] = result
+    return result
+
+
+def resolve_tokens(value: str, names: Mapping[str, str], where: str) -> str:
+    """Replace ``{{service:NAME}}`` with the deployed service name of NAME."""
+    if "{{" not in value:
+        return value
+
+    def repl(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        real = names.get(name)
+        if real is None:
+            raise RenderError("%s: %s names no service of this stack%s" % (where, match.group(0), suggest(name, names)))
+        return real
+    return SERVICE_TOKEN_RE.sub(repl, value)
+
+
+def check_env_layer(layer: Any, plan_: Plan, where: str) -> Dict[str, Dict[str, str]]:
+    """Validate a ``{service: {VAR: value}}`` layer against the plan's schema."""
+    if layer is None:
+        return {}
+    if not isinstance(layer, Mapping):
+        raise RenderError("%s: expected a mapping of service name to variables, got %s" % (where, type(layer).__name__))
+    by_service = {img.service_name: img for img in plan_.images}
+    checked: Dict[str, Dict[str, str]] = {}
+    for service, values in layer.items():
+        img = by_service.get(service)
+        if img is None:
+            raise RenderError("%s.%s: unknown service %r in template %r%s"
+                              % (where, service, service, plan_.template.id, suggest(str(service), by_service)))
+        if not isinstance(values, Mapping):
+            raise RenderError("%s.%s: expected a mapping of variable to value" % (where, service))
+        out: Dict[str, str] = {}
+        for name, value in values.items():
+            var = img.var(name)
+            field_ = "%s.%s.%s" % (where, service, name)
+            if var is None:
+                raise RenderError("%s: service %r (image %r) has no variable %r%s"
+                                  % (field_, service, img.key, name, suggest(str(name), img.var_names)))
+            if var.secret:
+                raise RenderError("%s: %s is a secret; pass it in %s, never in env"
+                                  % (field_, name, var.source))
+            out[name] = check_text(value, field_)
+        checked[service] = out
+    return checked
+
+
+def _secret_value(var: EnvVar, registry: Registry, provider_keys: Mapping[str, str],
+                  secrets: Mapping[str, str]) -> Optional[str]:
+    if var.provider and var.secret:
+        provider = registry.providers.get(var.provider)
+        if provider is not None and provider.env:
+            return provider_keys.get(var.provider)
+        return None
+    if var.secret_name:
+        return secrets.get(var.secret_name)
+    return None
+
+
+def _placeholder(var: EnvVar, registry: Registry) -> str:
+    if var.provider and var.secret:
+        provider = registry.providers.get(var.provider)
+        if provider is not None and provider.env:
+            return provider.env
+    return var.secret_name or var.name
+
+
+def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) -> Tuple[Dict[str, str], Dict[str, str]]:
+    keys: Dict[str, str] = {}
+    if provider_keys:
+        if not isinstance(provider_keys, Mapping):
+            raise RenderError("provider_keys: expected a mapping of provider name to key")
+        for name, value in provider_keys.items():
+            provider = registry.providers.get(name)
+            if provider is None:
+                raise RenderError("provider_keys.%s: unknown provider %r%s" % (name, name, suggest(str(name), registry.providers)))
+            if not provider.needs_key:
+                raise RenderError("provider_keys.%s: provider %r takes no key" % (name, name))
+            keys[name] = check_text(value, "provider_keys.%s" % name, allow_newlines=bool(provider.file))
+    known_secrets = {var.secret_name for img in registry.images.values() for var in img.env if var.secret_name}
+    named: Dict[str, str] = {}
+    if secrets:
+        if not isinstance(secrets, Mapping):
+            raise RenderError("secrets: expected a mapping of secret name to value")
+        for name, value in secrets.items():
+            if name not in known_secrets:
+                raise RenderError("secrets.%s: no image of the registry reads a secret named %r%s"
+                                  % (name, name, suggest(str(name), known_secrets)))
+            named[name] = check_text(value, "secrets.%s" % name)
+    return keys, named
+
+
+def render(registry: Registry, template: Template, deployment: str, service_prefix: str = "",
+           provider_keys: Optional[Mapping[str, str]] = None, secrets: Optional[Mapping[str, str]] = None,
+           stored_env: Any = None, env: Any = None, allow_missing: bool = False,
+           subnet: Optional[str] = None, image_prefix: str = "") -> Rendered:
+    """The compose file (and credential files) for one deployment."""
+    check_name(deployment, "deployment")
+    check_name(service_prefix, "service_prefix", allow_empty=True)
+    if service_prefix and not service_prefix.endswith(("-", "_")):
+        service_prefix += "-"
+    keys, named = check_secret_inputs(registry, provider_keys, secrets)
+    plan_ = plan(registry, template)
+    stored = check_env_layer(stored_env, plan_, "environment.json services")
+    task_env = check_env_layer(env, plan_, "env")
+    names = {img.service_name: service_prefix + img.service_name for img in plan_.images}
+    by_role = {img.role: names[img.service_name] for img in plan_.images}
+
+    result_secrets: List[str] = []
+    secret_vars: Set[str] = set()
+    missing: List[str] = []
+    used: Dict[str, Dict[str, bool]] = {}
+    files: Dict[str, str] = {}
+    services: Dict[str, Any] = {}
+    network_key = template.network.name
+
+    for img in plan_.images:
+        service = img.service_name
+        values = dict(plan_.defaults[service])
+        layers = (stored.get(service), task_env.get(service))
+        environment: Dict[str, str] = {}
+        for var in img.env:
+            where = "env.%s.%s" % (service, var.name)
+            value: Optional[str] = values.get(var.name)
+            raw = False
+            if var.secret:
+                secret_vars.add(var.name)
+                given = _secret_value(var, registry, keys, named)
+                if var.provider:
+                    used.setdefault(var.provider, {"required": var.required, "present": given is not None})
+                if given is not None:
+                    value = given
+                    result_secrets.append(given)
+            else:
+                if var.provider:
+                    provider = registry.providers.get(var.provider)
+                    if provider is not None and provider.file:
+                        present = var.provider in keys
+                        used.setdefault(var.provider, {"required": True, "present": present})
+                        if present:
+                            files[provider.file] = keys[var.provider]
+                        elif not allow_missing:
+                            missing.append("%s (credential file %s from provider_keys.%s)"
+                                           % (where[4:], provider.file, var.provider))
+                for layer in layers:
+                    if layer and var.name in layer:
+                        value = layer[var.name]
+            if value is None:
+                if not var.required:
+                    continue
+                if not allow_missing:
+                    how = var.source or "env.%s.%s" % (service, var.name)
+                    missing.append("%s (set %s)" % (where[4:], how))
+                    continue
+                value = "${%s}" % _placeholder(var, registry)
+                raw = True
+            if not raw:
+                value = _escape(resolve_tokens(value, names, where))
+            environment[var.name] = value
+        services[names[service]] = _service(img, template, names[service], environment, by_role,
+                                            network_key, image_prefix)
+    if missing:
+        raise RenderError("template %r: missing required values: %s" % (template.id, "; ".join(missing)))
+
+    net: Dict[str, Any] = {"name": service_prefix + template.network.name, "driver": template.network.driver}
+    chosen_subnet = subnet if subnet is not None else template.network.subnet
+    if chosen_subnet:
+        try:
+            ipaddress.ip_network(chosen_subnet)
+        except ValueError as exc:
+            raise RenderError("subnet: %r is not a network address (%s)" % (chosen_subnet, exc)) from None
+        net["ipam"] = {"config": [{"subnet": chosen_subnet}]}
+    document: Dict[str, Any] = {"name": deployment, "services": services, "networks": {network_key: net}}
+    content = yaml_emit.dump(document, HEADER.format(deployment=deployment, template=template.id,
+                                                     digest=registry.digest))
+    return Rendered(content=content, document=document, files=files, secret_values=result_secrets,
+                    secret_vars=secret_vars, missing=missing, providers=used,
+                    checksum=hashlib.sha1(content.encode("utf-8")).hexdigest())
+
+
+def _service(img: Image, template: Template, container: str, environment: Dict[str, str],
+             by_role: Mapping[str, str], network_key: str, image_prefix: str) -> Dict[str, Any]:
+    ovr = template.override(img.service_name)
+    unset = ovr.unset if ovr is not None else ()
+    svc: Dict[str, Any] = {"image": image_prefix + img.image}
+    if img.platform and "platform" not in unset:
+        svc["platform"] = img.platform
+    svc["container_name"] = container
+    if img.restart and "restart" not in unset:
+        svc["restart"] = img.restart
+    if img.command:
+        svc["command"] = [_escape(part) for part in img.command]
+    if environment:
+        svc["environment"] = environment
+    ports = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
+    if ports and "ports" not in unset:
+        svc["ports"] = list(ports)
+    volumes = img.volumes + (ovr.add_volumes if ovr is not None else ())
+    if volumes and "volumes" not in unset:
+        svc["volumes"] = [_escape(v) for v in volumes]
+    if img.healthcheck is not None:
+        hc = img.healthcheck
+        check: Dict[str, Any] = {"test": list(hc.test)}
+        for key in ("interval", "timeout", "retries", "start_period"):
+            if getattr(hc, key) is not None:
+                check[key] = getattr(hc, key)
+        svc["healthcheck"] = check
+    if img.depends_on:
+        deps: Dict[str, Any] = {}
+        for role, condition in img.depends_on:
+            target = by_role.get(role)
+            if target is None:
+                raise RenderError("template %r: image %r depends on a %s service, which the stack lacks"
+                                  % (template.id, img.key, role))
+            deps[target] = {"condition": condition}
+        svc["depends_on"] = deps
+    svc["networks"] = [network_key]
+    return svc
