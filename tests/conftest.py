@@ -1,0 +1,56 @@
+"""Shared test set-up: the collection importable as ansible_collections.voiceops.avr."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT.parent / "shared" / "reference" / "avr-examples"
+COLLECTIONS = Path(os.environ.get("VOICEOPS_COLLECTIONS", "/tmp/voiceops-collections"))
+
+
+def _link_collection() -> Path:
+    """Expose the checkout as ansible_collections/voiceops/avr (a symlink, refreshed each run)."""
+    parent = COLLECTIONS / "ansible_collections" / "voiceops"
+    parent.mkdir(parents=True, exist_ok=True)
+    link = parent / "avr"
+    if link.is_symlink() and link.resolve() == ROOT:
+        return COLLECTIONS
+    if link.is_symlink() or link.exists():
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        else:
+            link.unlink()
+    link.symlink_to(ROOT)
+    return COLLECTIONS
+
+
+COLLECTIONS_PATH = _link_collection()
+if str(COLLECTIONS_PATH) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_PATH))
+
+
+@pytest.fixture(scope="session")
+def collections_path() -> Path:
+    return COLLECTIONS_PATH
+
+
+@pytest.fixture(scope="session")
+def examples_dir() -> Path:
+    assert EXAMPLES.is_dir(), "the AVR examples are expected at %s" % EXAMPLES
+    return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def docker_compose() -> list:
+    """The docker compose v2 command; a missing one is a failure, never a skip."""
+    cmd = ["docker", "compose"]
+    proc = subprocess.run(cmd + ["version", "--short"], capture_output=True, text=True)
+    assert proc.returncode == 0, "docker compose v2 is required (run .ci/provision-docker.sh): %s" % proc.stderr
+    return cmd
