@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of voiceops.avr.voice_compose: render on the controller, write on the target."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, Dict, List
+
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
+from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
+    ENV_FILE, AnsibleActionFail, StackAction, attributes_match, masked,
+)
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, plan, render
+
+HIDDEN = "(credential file: content hidden)\n"
+
+
+def _open_to_others(mode: Any) -> bool:
+    if isinstance(mode, int):
+        return bool(mode & 0o077)
+    text = str(mode)
+    if text.isdigit():
+        return bool(int(text, 8) & 0o077)
+    return any(part.split("=")[0].strip("+-") in ("g", "o", "a", "go", "og", "") and "r" in part
+               for part in text.split(","))
+
+
+class ActionModule(StackAction):
+    ARGUMENT_SPEC = {
+        "deployment": {"type": "str"},
+        "provider_keys": {"type": "dict", "no_log": True, "default": {}},
+        "secrets": {"type": "dict", "no_log": True, "default": {}},
+        "env": {"type": "dict", "default": {}},
+        "service_prefix": {"type": "str", "default": ""},
+        "subnet": {"type": "str"},
+        "image_prefix": {"type": "str", "default": ""},
+        "allow_missing": {"type": "bool", "default": False},
+        "compose_file": {"type": "str", "default": "docker-compose.yml"},
+        "mode": {"type": "raw", "default": "0600"},
+        "owner": {"type": "str"},
+        "group": {"type": "str"},
+        "backup": {"type": "bool", "default": False},
+    }
+
+    def run(self, tmp: Any = None, task_vars: Any = None) -> Dict[str, Any]:
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self._run(task_vars or {}))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _run(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        args = self.validated_args()
+        registry = self.registry(args["catalog"])
+        try:
+            template = registry.select(args["template"], args["stack"], args["providers"])
+            deployment = check_name(args["deployment"] or template.id, "deployment")
+            check_name(args["service_prefix"], "service_prefix", allow_empty=True)
+            stack_plan = plan(registry, template)
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        compose_file = args["compose_file"]
+        if "/" in compose_file or compose_file in ("", ".", "..", ENV_FILE):
+            raise AnsibleActionFail("compose_file: %r must be a plain file name" % compose_file)
+        secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
+        credential_files = sorted({registry.providers[v.provider].file  # type: ignore[misc]
+                                   for img in stack_plan.images for v in img.env
+                                   if v.provider in registry.providers and registry.providers[v.provider].file})
+        directory = args["project_dir"]
+        diff_mode = bool(self._task.diff)
+
+        info = self.inspect(task_vars, directory, [compose_file, ENV_FILE] + credential_files,
+                            read=[ENV_FILE] + ([compose_file] if diff_mode else []), mask_vars=secret_vars)
+        stored = self.stored_env(info[ENV_FILE], directory)
+        try:
+            rendered = render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
+                              args["secrets"], stored.get("services") if stored else None, args["env"],
+                              args["allow_missing"], args["subnet"], args["image_prefix"])
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):
+            raise AnsibleActionFail("mode: %r would let other users read the provider keys and secrets in %s; "
+                                    "use 0600 or 0640" % (args["mode"], compose_file))
+
+        owner = {"owner": args["owner"], "group": args["group"]}
+        wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], **owner)]
+        wanted += [dict(name=name, content=text, mode="0600", **owner) for name, text in sorted(rendered.files.items())]
+        pending = [spec for spec in wanted
+                   if info[spec["name"]].get("checksum") != _sha1(spec["content"])
+                   or attributes_match(spec, info[spec["name"]]) is not True]
+
+        out: Dict[str, Any] = {
+            "changed": False,
+            "dest": os.path.join(directory, compose_file),
+            "checksum": rendered.checksum,
+            "registry_digest": registry.digest,
+            "deployment": deployment,
+            "template": template.id,
+            "services": list(rendered.document["services"]),
+            "provider_keys": rendered.providers,
+            "environment_file": info[ENV_FILE].get("exists", False),
+            "written": [],
+        }
+        if pending:
+            written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
+            out["changed"] = bool(written.get("changed"))
+            out["written"] = written.get("written", [])
+            if written.get("backup_files"):
+                out["backup_file"] = written["backup_files"].get(compose_file)
+        if diff_mode and out["changed"]:
+            out["diff"] = self._diff(info, wanted, rendered, secret_vars, directory)
+        return out
+
+    def _diff(self, info: Dict[str, Any], wanted: List[Dict[str, Any]], rendered: Any, secret_vars: List[str],
+              directory: str) -> List[Dict[str, Any]]:
+        diffs = []
+        for spec in wanted:
+            current = info[spec["name"]]
+            if current.get("checksum") == _sha1(spec["content"]):
+                continue
+            path = os.path.join(directory, spec["name"])
+            if spec["name"] == wanted[0]["name"]:
+                before = current.get("content", "") if current.get("exists") else ""
+                after = masked(spec["content"], secret_vars, rendered.secret_values)
+            else:
+                before = HIDDEN if current.get("exists") else ""
+                after = HIDDEN
+            diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
+        return diffs
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

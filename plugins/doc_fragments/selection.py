@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  project_dir:
+    description:
+      - Directory of the deployment on the target. Holds the compose file, C(environment.json)
+        and any credential file. Created when missing.
+    type: path
+    required: true
+  template:
+    description:
+      - Id of a registry template, for example V(openai), V(anthropic), V(google), V(vosk),
+        V(openai-realtime), V(ultravox), V(gemini-sts), V(deepgram-sts), V(elevenlabs-sts), V(n8n), V(app).
+      - Use the P(voiceops.avr.template_info#filter) filter to list them.
+      - Mutually exclusive with O(stack) and O(providers).
+    type: str
+  stack:
+    description:
+      - Build the stack from providers instead of a template. V(modular) takes O(providers)
+        for C(asr), C(llm) and C(tts); V(sts) takes a provider for C(sts).
+    type: str
+    choices: [modular, sts]
+  providers:
+    description:
+      - Provider per role for O(stack), for example C({asr: deepgram, llm: openai, tts: deepgram})
+        or C({sts: ultravox}).
+    type: dict
+  catalog:
+    description:
+      - Images, providers and templates added to or replacing the built-in registry, as a mapping
+        or the path of a YAML/JSON file on the controller (relative paths from the playbook directory).
+      - Validated with pydantic; an invalid catalog fails the task with the field path and the reason.
+      - The keys are C(images) (role, name, image, env, port, ws_port, ports, volumes, provider...),
+        C(providers) (name, env or file) and C(templates) (id, stack, images by role, extras, overrides).
+    type: raw
+"""

@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is implemented by the action plugin of the same name; this file only documents it.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: voice_compose
+short_description: Render an AVR voice-agent stack from the registry and write its docker-compose file
+version_added: 0.1.0
+description:
+  - Renders a complete docker-compose stack for an Agent Voice Response deployment from the
+    collection's registry (a template, or a stack built from providers) on the controller, and
+    writes it on the target as C(<project_dir>/docker-compose.yml). The target only needs Python.
+  - "Environment values are layered per service: image defaults, then template values and core
+    wiring, then provider keys and O(secrets) (only where an image's schema asks for them), then
+    the deployment's C(environment.json) (see M(voiceops.avr.voice_env)), then O(env)."
+  - Modular stacks get C(ASR_URL), C(LLM_URL) and C(TTS_URL) on the core service; speech-to-speech
+    stacks get C(STS_URL=ws://<sts service>:<ws_port>) instead.
+  - Provider keys and secrets are written only into the compose file (mode 0600 by default) and
+    credential files (always 0600). They never appear in C(environment.json), in the task result,
+    or in C(--diff) output, where their values are masked.
+  - Output is byte-identical for identical inputs; the file starts with a comment naming the
+    deployment, the template and the registry digest.
+  - Re-running with the same inputs changes nothing and costs one module execution on the target.
+author:
+  - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.selection
+options:
+  deployment:
+    description:
+      - Name of the deployment, used as the compose project name (top-level C(name)).
+      - Lower case letters, digits, C(-) and C(_), starting with a letter or digit.
+      - Defaults to the template id (or C(<stack>-<providers>) for a provider selection).
+    type: str
+  provider_keys:
+    description:
+      - API key per provider, for example C({openai: ..., deepgram: ...}). Injected into every
+        variable whose image schema asks for that provider's key.
+      - The C(google) provider takes the service-account JSON text; it is written as
+        C(google.json) (mode 0600) in O(project_dir) and mounted where the images expect it.
+      - Keys of known providers that the stack does not use are ignored; unknown providers are an error.
+    type: dict
+    default: {}
+  secrets:
+    description:
+      - Named secret values that no provider supplies, keyed like the AVR examples' variables,
+        for example C(DATABASE_PASSWORD), C(DATABASE_ROOT_PASSWORD), C(ADMIN_PASSWORD),
+        C(AMI_PASSWORD), C(ARI_PASSWORD). Handled like provider keys.
+    type: dict
+    default: {}
+  env:
+    description:
+      - Per-service variable values, keyed by registry service name (for example C(avr-llm-openai)),
+        then by variable. Values must be strings without newlines or NUL.
+      - Unknown services or variables fail with a suggestion; secret variables are refused here.
+      - "A value may name another service of the stack as C({{service:avr-ami}}); it is replaced by the
+        deployed name (with O(service_prefix)). Write it with C(!unsafe) in a playbook so Ansible does not
+        template it."
+    type: dict
+    default: {}
+  service_prefix:
+    description:
+      - Prefix for service, container and network names, so that several deployments can share a
+        host (a C(-) is added unless the prefix ends with C(-) or C(_)).
+    type: str
+    default: ''
+  subnet:
+    description:
+      - Subnet of the stack network, replacing the template's C(172.20.0.0/24). Give each deployment
+        on a host its own.
+    type: str
+  image_prefix:
+    description:
+      - Prefix put before every image reference, for a registry mirror, for example C(localhost:5000/).
+    type: str
+    default: ''
+  allow_missing:
+    description:
+      - When V(false), a required value that nobody supplies (a provider key, a secret, a required
+        variable) fails the task, listing every missing value and where to give it.
+      - When V(true), each missing value is written as a compose interpolation (C(${DEEPGRAM_API_KEY}))
+        for the environment of C(docker compose) to fill, as the AVR examples do.
+    type: bool
+    default: false
+  compose_file:
+    description: File name of the compose file inside O(project_dir).
+    type: str
+    default: docker-compose.yml
+  mode:
+    description:
+      - Mode of the compose file. A mode that lets group or others read is refused while the file
+        holds provider keys or secrets.
+    type: raw
+    default: '0600'
+  owner:
+    description: Owner of the written files.
+    type: str
+  group:
+    description: Group of the written files.
+    type: str
+  backup:
+    description: Keep a timestamped copy of the compose file before replacing it.
+    type: bool
+    default: false
+attributes:
+  action:
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Values of secret variables are masked on both sides of the diff; credential files are never shown.
+  idempotent:
+    support: full
+  platform:
+    platforms: posix
+seealso:
+  - module: voiceops.avr.voice_env
+  - plugin: voiceops.avr.compose_document
+    plugin_type: filter
+notes:
+  - The registry, any catalog and the rendering stay on the controller; the target runs
+    M(voiceops.avr.project_files) once to inspect and once more only when a file must change.
+"""
+
+EXAMPLES = r"""
+---
+- name: Render the OpenAI template for a deployment
+  voiceops.avr.voice_compose:
+    template: openai
+    project_dir: /srv/avr/openai
+    provider_keys:
+      openai: "{{ vault_openai_key }}"
+      deepgram: "{{ vault_deepgram_key }}"
+    env:
+      avr-llm-openai:
+        OPENAI_MODEL: gpt-4o-mini
+
+- name: Build a modular stack from providers
+  voiceops.avr.voice_compose:
+    stack: modular
+    providers: {asr: deepgram, llm: anthropic, tts: deepgram}
+    deployment: support-line
+    project_dir: /srv/avr/support-line
+    provider_keys:
+      anthropic: "{{ vault_anthropic_key }}"
+      deepgram: "{{ vault_deepgram_key }}"
+
+- name: A second deployment on the same host
+  voiceops.avr.voice_compose:
+    stack: sts
+    providers: {sts: ultravox}
+    deployment: sales
+    service_prefix: sales
+    subnet: 172.21.0.0/24
+    project_dir: /srv/avr/sales
+    provider_keys:
+      ultravox: "{{ vault_ultravox_key }}"
+    env:
+      avr-sts-ultravox:
+        ULTRAVOX_AGENT_ID: "{{ ultravox_agent_id }}"
+"""
+
+RETURN = r"""
+---
+dest:
+  description: Path of the compose file on the target.
+  returned: always
+  type: str
+  sample: /srv/avr/openai/docker-compose.yml
+checksum:
+  description: SHA-1 of the rendered compose file.
+  returned: always
+  type: str
+registry_digest:
+  description: SHA-256 of the canonical effective registry (built-in plus catalog); also in the file header.
+  returned: always
+  type: str
+deployment:
+  description: The deployment (compose project) name.
+  returned: always
+  type: str
+template:
+  description: The template id (or the id built from O(stack) and O(providers)).
+  returned: always
+  type: str
+services:
+  description: Deployed service names, in file order.
+  returned: always
+  type: list
+  elements: str
+provider_keys:
+  description: Per provider the stack uses, whether its key is required and whether it was given (never the value).
+  returned: always
+  type: dict
+  sample: {deepgram: {required: true, present: true}, openai: {required: true, present: false}}
+environment_file:
+  description: Whether C(environment.json) existed in O(project_dir) and was applied.
+  returned: always
+  type: bool
+written:
+  description: Files that were written (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+backup_file:
+  description: Backup of the previous compose file.
+  returned: when O(backup=true) and the file changed
+  type: str
+"""
