@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of voiceops.avr.voice_env: the deployment's environment.json store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, Dict
+
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
+from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
+from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
+    ENV_FILE, AnsibleActionFail, StackAction, attributes_match,
+)
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs, plan
+
+
+class ActionModule(StackAction):
+    ARGUMENT_SPEC = {
+        "set": {"type": "dict", "default": {}},
+        "unset": {"type": "dict", "default": {}},
+        "reset": {"type": "bool", "default": False},
+        "provider_keys": {"type": "dict", "no_log": True, "default": {}},
+        "secrets": {"type": "dict", "no_log": True, "default": {}},
+        "mode": {"type": "raw", "default": "0644"},
+        "owner": {"type": "str"},
+        "group": {"type": "str"},
+        "backup": {"type": "bool", "default": False},
+    }
+
+    def run(self, tmp: Any = None, task_vars: Any = None) -> Dict[str, Any]:
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self._run(task_vars or {}))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _run(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        args = self.validated_args()
+        registry = self.registry(args["catalog"])
+        try:
+            template = registry.select(args["template"], args["stack"], args["providers"])
+            stack = plan(registry, template)
+            check_secret_inputs(registry, args["provider_keys"], args["secrets"])
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        directory = args["project_dir"]
+        path = os.path.join(directory, ENV_FILE)
+        info = self.inspect(task_vars, directory, [ENV_FILE], read=[ENV_FILE])[ENV_FILE]
+        try:
+            current = envstore.load(info.get("content") if info.get("exists") else None, path)
+            data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        text = envstore.dump(data)
+        spec = {"name": ENV_FILE, "content": text, "mode": args["mode"], "owner": args["owner"],
+                "group": args["group"]}
+        out: Dict[str, Any] = {
+            "changed": False,
+            "dest": path,
+            "template": template.id,
+            "environment": data["services"],
+            "missing": envstore.missing(stack, data),
+            "seeded": current is None or args["reset"],
+        }
+        out.update(envstore.secrets_report(registry, stack, args["provider_keys"], args["secrets"]))
+        same = info.get("checksum") == hashlib.sha1(text.encode("utf-8")).hexdigest()
+        if not same or attributes_match(spec, info) is not True:
+            written = self.files_module(task_vars, path=directory, files=[spec], backup=args["backup"])
+            out["changed"] = bool(written.get("changed"))
+            if written.get("backup_files"):
+                out["backup_file"] = written["backup_files"].get(ENV_FILE)
+        if self._task.diff and not same:
+            out["diff"] = {"before": info.get("content", "") if info.get("exists") else "", "after": text,
+                           "before_header": path, "after_header": path}
+        return out
