@@ -42,8 +42,8 @@ options:
     type: str
   provider_keys:
     description:
-      - API key per provider, for example C({openai: ..., deepgram: ...}). Injected into every
-        variable whose image schema asks for that provider's key.
+      - API key per provider, keyed by provider name (C(openai), C(deepgram), ...). Injected into
+        every variable whose image schema asks for that provider's key.
       - The C(google) provider takes the service-account JSON text; it is written as
         C(google.json) (mode 0600) in O(project_dir) and mounted where the images expect it.
       - Keys of known providers that the stack does not use are ignored; unknown providers are an error.

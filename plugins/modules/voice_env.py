@@ -17,9 +17,9 @@ version_added: 0.1.0
 description:
   - Manages C(<project_dir>/environment.json), the per-deployment store of variable values that
     M(voiceops.avr.voice_compose) applies on top of the registry defaults.
-  - On the first run (or with O(reset=true)) the store is seeded with the defaults of every image of
+  - "On the first run (or with O(reset=true)) the store is seeded with the defaults of every image of
     the selected template or stack, including C({{service:NAME}}) tokens where a value names another
-    service, so the same store works with any C(service_prefix).
+    service, so the same store works with any C(service_prefix)."
   - Then O(unset) removes variables (the registry default applies again when rendering) and O(set)
     upserts them, per service.
   - Every value is validated against the images' ordered env schema. An unknown service or variable

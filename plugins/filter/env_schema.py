@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: env_schema
+short_description: The ordered environment schema of a template or provider selection
+version_added: 0.1.0
+description:
+  - Returns every variable of every service of a stack, in service order then schema order, with the
+    default the stack gives it (template values and core wiring included, C({{service:...}}) tokens
+    unresolved), and whether it is required or secret and what supplies it.
+author:
+  - voiceops.avr contributors
+options:
+  _input:
+    description: A template id, or a mapping with C(stack) and C(providers).
+    type: raw
+    required: true
+  catalog:
+    description: Catalog mapping that adds or replaces images and templates.
+    type: dict
+"""
+
+EXAMPLES = r"""
+---
+- name: Variables a user must fill for the ultravox template
+  ansible.builtin.debug:
+    msg: "{{ 'ultravox' | voiceops.avr.env_schema | selectattr('required') | map(attribute='name') }}"
+
+- name: Schema of a provider selection
+  ansible.builtin.debug:
+    msg: "{{ {'stack': 'modular', 'providers': {'asr': 'vosk', 'llm': 'openai', 'tts': 'google'}} | voiceops.avr.env_schema }}"
+"""
+
+RETURN = r"""
+---
+_value:
+  description:
+    - One entry per variable with C(service), C(image), C(role), C(name), C(default) (null when none),
+      C(required), C(secret), C(provider), C(secret_name), C(source) (where a secret comes from) and
+      C(description).
+  type: list
+  elements: dict
+"""
+
+from typing import Any, Dict, List
+
+from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
+
+
+@filter_errors
+def env_schema(value: Any, catalog: Any = None) -> List[Dict[str, Any]]:
+    reg = registry(catalog)
+    stack = plan(reg, selection(reg, value))
+    out = []
+    for img in stack.images:
+        defaults = stack.defaults[img.service_name]
+        for var in img.env:
+            out.append({
+                "service": img.service_name, "image": img.key, "role": img.role, "name": var.name,
+                "default": defaults.get(var.name), "required": var.required, "secret": var.secret,
+                "provider": var.provider, "secret_name": var.secret_name, "source": var.source,
+                "description": var.description,
+            })
+    return out
+
+
+class FilterModule(object):
+    def filters(self) -> Dict[str, Any]:
+        return {"env_schema": env_schema}

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the voiceops.avr filters share: catalog resolution, selection from the filter input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
+
+
+def registry(catalog: Any = None) -> Registry:
+    data = json.loads(json.dumps(catalog)) if catalog else None
+    return effective_registry(data)
+
+
+def selection(reg: Registry, value: Any) -> Template:
+    """A template id, or a mapping with ``template`` or ``stack`` and ``providers``."""
+    if isinstance(value, str):
+        return reg.template(value)
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"template", "stack", "providers"}
+        if unknown:
+            raise RegistryError("selection: unknown key(s) %s; use template, or stack and providers"
+                                % ", ".join(sorted(unknown)))
+        providers: Optional[Dict[str, str]] = dict(value["providers"]) if value.get("providers") else None
+        return reg.select(value.get("template"), value.get("stack"), providers)
+    raise RegistryError("selection: expected a template id or a mapping with stack and providers, got %s"
+                        % type(value).__name__)
+
+
+def filter_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn registry and render errors into AnsibleFilterError naming the filter."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RegistryError as exc:
+            raise AnsibleFilterError("voiceops.avr.%s: %s" % (func.__name__, exc)) from exc
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
