@@ -31,8 +31,8 @@ options:
     choices: [modular, sts]
   providers:
     description:
-      - Provider per role for O(stack), for example C({asr: deepgram, llm: openai, tts: deepgram})
-        or C({sts: ultravox}).
+      - "Provider per role for O(stack), for example C({asr: deepgram, llm: openai, tts: deepgram})
+        or C({sts: ultravox})."
     type: dict
   catalog:
     description:
