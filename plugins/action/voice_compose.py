@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from typing import Any, Dict, List
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
@@ -16,16 +17,24 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, plan, render
 
 HIDDEN = "(credential file: content hidden)\n"
+_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
 
 
 def _open_to_others(mode: Any) -> bool:
+    """Whether ``mode`` (octal or symbolic) lets group or others read or write the file."""
     if isinstance(mode, int):
         return bool(mode & 0o077)
     text = str(mode)
     if text.isdigit():
         return bool(int(text, 8) & 0o077)
-    return any(part.split("=")[0].strip("+-") in ("g", "o", "a", "go", "og", "") and "r" in part
-               for part in text.split(","))
+    for clause in text.split(","):
+        match = _SYMBOLIC.match(clause.strip())
+        if match is None:
+            continue
+        who, op, perms = match.groups()
+        if op != "-" and (not who or set(who) & set("goa")) and set(perms) & set("rw"):
+            return True
+    return False
 
 
 class ActionModule(StackAction):
