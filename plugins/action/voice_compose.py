@@ -94,7 +94,7 @@ class ActionModule(StackAction):
             raise AnsibleActionFail(str(exc)) from None
         if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):
             raise AnsibleActionFail("mode: %r would let other users read the provider keys and secrets in %s; "
-                                    "use 0600 or 0640" % (args["mode"], compose_file))
+                                    "use 0600" % (args["mode"], compose_file))
 
         owner = {"owner": args["owner"], "group": args["group"]}
         wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], **owner)]
