@@ -23,6 +23,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.masking import MASK, 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
 
 FILES_MODULE = "voiceops.avr.project_files"
 ENV_FILE = "environment.json"
@@ -131,3 +132,10 @@ def masked(text: str, secret_vars: Any, secret_values: Any) -> str:
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE"]
+
+# Build the built-in registry, its digest and every template's plan once, when the controller
+# loads the action plugin, so forked workers inherit them instead of each building its own.
+_BUILTIN = effective_registry(None)
+_BUILTIN_DIGEST = _BUILTIN.digest
+for _template in _BUILTIN.templates.values():
+    plan(_BUILTIN, _template)
