@@ -167,9 +167,8 @@ def _image(entry: "CatalogImage", images: Dict[str, Image]) -> Image:
 
 def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image]) -> Template:
     where = "catalog.templates[%d]" % index
-    defaults = {"core": "core/avr-core", "asterisk": "asterisk/avr-asterisk", "ami": "ami/avr-ami"}
-    refs: Dict[str, Optional[str]] = dict(defaults) if entry.stack != "plain" else {
-        "asterisk": defaults["asterisk"], "ami": defaults["ami"]}
+    refs: Dict[str, Optional[str]] = {role: key for role, key in builtin_templates.BASE_IMAGES.items()
+                                      if entry.stack != "plain" or role != "core"}
     refs.update(entry.images)
     slots: Dict[str, Any] = {}
     missing: List[str] = []

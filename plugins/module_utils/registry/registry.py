@@ -229,10 +229,8 @@ class Registry:
         base = builtin_templates.STACK_DEFAULTS[kind]
         tpl = Template(id=ident, description="%s stack (%s)" % (stack, ", ".join(
             "%s=%s" % (r, providers[r]) for r in slots)), stack=kind,
-            core=self.images.get("core/avr-core"),  # type: ignore[arg-type]
-            asterisk=self.images.get("asterisk/avr-asterisk"),  # type: ignore[arg-type]
-            ami=self.images.get("ami/avr-ami"),  # type: ignore[arg-type]
-            overrides=base, **chosen)
+            overrides=base, **chosen,
+            **{role: self.images.get(key) for role, key in builtin_templates.BASE_IMAGES.items()})
         self._check_template(tpl, "selection")
         return tpl
 

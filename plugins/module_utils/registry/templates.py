@@ -29,6 +29,13 @@ STACK_DEFAULTS: Mapping[StackKind, Tuple[Tuple[str, ServiceOverride], ...]] = {
 
 Overrides = Tuple[Tuple[str, ServiceOverride], ...]
 
+#: Image keys every core-based stack (a provider selection, a catalog template) starts from.
+BASE_IMAGES: Mapping[str, str] = {
+    "core": i.AVR_CORE.key,
+    "asterisk": i.AVR_ASTERISK.key,
+    "ami": i.AVR_AMI.key,
+}
+
 
 def merge_overrides(base: Overrides, top: Overrides) -> Overrides:
     """Overrides of ``top`` on top of ``base``: env merged by name, other fields replaced or appended."""
