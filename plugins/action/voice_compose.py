@@ -46,6 +46,9 @@ class ActionModule(StackAction):
         "service_prefix": {"type": "str", "default": ""},
         "subnet": {"type": "str"},
         "image_prefix": {"type": "str", "default": ""},
+        "ports": {"type": "dict", "default": {}},
+        "publish_address": {"type": "str"},
+        "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
         "compose_file": {"type": "str", "default": "docker-compose.yml"},
         "mode": {"type": "raw", "default": "0600"},
@@ -89,7 +92,8 @@ class ActionModule(StackAction):
         try:
             rendered = render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
                               args["secrets"], stored.get("services") if stored else None, args["env"],
-                              args["allow_missing"], args["subnet"], args["image_prefix"])
+                              args["allow_missing"], args["subnet"], args["image_prefix"],
+                              args["publish_address"], args["management_address"], args["ports"])
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):

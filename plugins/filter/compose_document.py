@@ -45,6 +45,15 @@ options:
     description: Prefix for every image reference (a registry mirror).
     type: str
     default: ''
+  ports:
+    description: Published ports per service name, as for M(voiceops.avr.voice_compose).
+    type: dict
+  publish_address:
+    description: Host address every published port is bound to.
+    type: str
+  management_address:
+    description: Host address the management ports are bound to (defaults to O(publish_address)).
+    type: str
   allow_missing:
     description: Return missing required values as compose interpolations instead of failing.
     type: bool
@@ -77,11 +86,13 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import render
 @filter_errors
 def compose_document(value: Any, deployment: Optional[str] = None, env: Any = None, provider_keys: Any = None,
                      secrets: Any = None, service_prefix: str = "", subnet: Optional[str] = None,
-                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None) -> Dict[str, Any]:
+                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None,
+                     ports: Any = None, publish_address: Optional[str] = None,
+                     management_address: Optional[str] = None) -> Dict[str, Any]:
     reg = registry(catalog)
     template = selection(reg, value)
     rendered = render(reg, template, deployment or template.id, service_prefix, provider_keys, secrets, None, env,
-                      allow_missing, subnet, image_prefix)
+                      allow_missing, subnet, image_prefix, publish_address, management_address, ports)
     return rendered.document
 
 

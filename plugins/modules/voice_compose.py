@@ -82,6 +82,23 @@ options:
       - Prefix put before every image reference, for a registry mirror, for example C(localhost:5000/).
     type: str
     default: ''
+  ports:
+    description:
+      - Published ports per registry service name, replacing the template's (for example
+        V(15001:5001) for C(avr-core)), to run several deployments on one host. An empty list
+        publishes nothing. Each entry is C(HOST:CONTAINER[/udp]) or C(ADDRESS:HOST:CONTAINER).
+    type: dict
+    default: {}
+  publish_address:
+    description:
+      - Host address every published port is bound to (for example V(127.0.0.1)). By default ports
+        are published on all addresses, as in the AVR examples.
+    type: str
+  management_address:
+    description:
+      - Host address the management ports (Asterisk AMI 5038 and ARI/HTTP 8088, the AMI bridge 6006)
+        are bound to. Defaults to O(publish_address).
+    type: str
   allow_missing:
     description:
       - When V(false), a required value that nobody supplies (a provider key, a secret, a required

@@ -19,7 +19,7 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     NAME_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template,
@@ -141,6 +141,60 @@ def resolve_tokens(value: str, names: Mapping[str, str], where: str) -> str:
     return SERVICE_TOKEN_RE.sub(repl, value)
 
 
+_PORT_SPEC = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>\d+(?:-\d+)?):"
+                        r"(?P<container>\d+(?:-\d+)?)(?P<proto>/(?:tcp|udp|sctp))?$")
+
+
+@dataclass
+class Published:
+    """Published-port choices of one render."""
+
+    ports: Dict[str, List[str]]
+    address: Optional[str]
+    management: Optional[str]
+
+    def bind(self, spec: str, management_ports: Sequence[str]) -> str:
+        match = _PORT_SPEC.match(spec)
+        if match is None or match.group("address"):
+            return spec
+        address = self.management if match.group("container") in management_ports else self.address
+        return "%s:%s" % (address, spec) if address else spec
+
+
+def _check_address(value: Optional[str], where: str) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise RenderError("%s: %r is not an IP address" % (where, value)) from None
+    return value
+
+
+def check_ports(ports: Any, plan_: Plan, publish_address: Optional[str],
+                management_address: Optional[str]) -> Published:
+    """Validate the ``ports`` option (published ports per service) and the bind addresses."""
+    chosen: Dict[str, List[str]] = {}
+    if ports:
+        if not isinstance(ports, Mapping):
+            raise RenderError("ports: expected a mapping of service name to a list of port mappings")
+        services = {img.service_name for img in plan_.images}
+        for service, specs in ports.items():
+            if service not in services:
+                raise RenderError("ports.%s: unknown service %r in template %r%s"
+                                  % (service, service, plan_.template.id, suggest(str(service), services)))
+            if isinstance(specs, str) or not isinstance(specs, (list, tuple)):
+                raise RenderError("ports.%s: expected a list of port mappings like '15001:5001'" % service)
+            for index, spec in enumerate(specs):
+                if not isinstance(spec, str) or not _PORT_SPEC.match(spec):
+                    raise RenderError("ports.%s[%d]: %r is not a port mapping (HOST:CONTAINER[/udp], "
+                                      "optionally ADDRESS:HOST:CONTAINER)" % (service, index, spec))
+            chosen[service] = list(specs)
+    address = _check_address(publish_address, "publish_address")
+    management = _check_address(management_address, "management_address")
+    return Published(chosen, address, management if management is not None else address)
+
+
 def check_env_layer(layer: Any, plan_: Plan, where: str) -> Dict[str, Dict[str, str]]:
     """Validate a ``{service: {VAR: value}}`` layer against the plan's schema."""
     if layer is None:
@@ -219,14 +273,21 @@ def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) ->
 def render(registry: Registry, template: Template, deployment: str, service_prefix: str = "",
            provider_keys: Optional[Mapping[str, str]] = None, secrets: Optional[Mapping[str, str]] = None,
            stored_env: Any = None, env: Any = None, allow_missing: bool = False,
-           subnet: Optional[str] = None, image_prefix: str = "") -> Rendered:
-    """The compose file (and credential files) for one deployment."""
+           subnet: Optional[str] = None, image_prefix: str = "", publish_address: Optional[str] = None,
+           management_address: Optional[str] = None, ports: Any = None) -> Rendered:
+    """The compose file (and credential files) for one deployment.
+
+    ``ports`` replaces the published ports of services (by registry service name);
+    ``publish_address`` binds every published port to one host address, and
+    ``management_address`` (default: ``publish_address``) the images' management ports.
+    """
     check_name(deployment, "deployment")
     check_name(service_prefix, "service_prefix", allow_empty=True)
     if service_prefix and not service_prefix.endswith(("-", "_")):
         service_prefix += "-"
     keys, named = check_secret_inputs(registry, provider_keys, secrets)
     plan_ = plan(registry, template)
+    published = check_ports(ports, plan_, publish_address, management_address)
     stored = check_env_layer(stored_env, plan_, "environment.json services")
     task_env = check_env_layer(env, plan_, "env")
     names = {img.service_name: service_prefix + img.service_name for img in plan_.images}
@@ -284,7 +345,7 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
                 value = _escape(resolve_tokens(value, names, where))
             environment[var.name] = value
         services[names[service]] = _service(img, template, names[service], environment, by_role,
-                                            network_key, image_prefix)
+                                            network_key, image_prefix, published)
     if missing:
         raise RenderError("template %r: missing required values: %s" % (template.id, "; ".join(missing)))
 
@@ -305,7 +366,8 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
 
 
 def _service(img: Image, template: Template, container: str, environment: Dict[str, str],
-             by_role: Mapping[str, str], network_key: str, image_prefix: str) -> Dict[str, Any]:
+             by_role: Mapping[str, str], network_key: str, image_prefix: str,
+             published: "Published") -> Dict[str, Any]:
     ovr = template.override(img.service_name)
     unset = ovr.unset if ovr is not None else ()
     svc: Dict[str, Any] = {"image": image_prefix + img.image}
@@ -318,9 +380,12 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
         svc["command"] = [_escape(part) for part in img.command]
     if environment:
         svc["environment"] = environment
-    ports = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
-    if ports and "ports" not in unset:
-        svc["ports"] = list(ports)
+    ports: Sequence[str] = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
+    if "ports" in unset:
+        ports = ()
+    ports = published.ports.get(img.service_name, ports)
+    if ports:
+        svc["ports"] = [published.bind(spec, img.management_ports) for spec in ports]
     volumes = img.volumes + (ovr.add_volumes if ovr is not None else ())
     if volumes and "volumes" not in unset:
         svc["volumes"] = [_escape(v) for v in volumes]

@@ -66,6 +66,7 @@ if HAS_PYDANTIC:
         ws_port: Optional[int] = Field(default=None, ge=1, le=65535)
         env: List[CatalogVar] = []
         ports: List[str] = []
+        management_ports: List[str] = []
         volumes: List[str] = []
         platform: Optional[str] = "linux/x86_64"
         restart: Optional[str] = "always"
@@ -156,6 +157,7 @@ def _image(entry: "CatalogImage", images: Dict[str, Image]) -> Image:
         env=tuple(EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description)
                   for v in entry.env),
         port=entry.port, ws_port=entry.ws_port, service=entry.service, ports=tuple(entry.ports),
+        management_ports=tuple(entry.management_ports),
         volumes=tuple(entry.volumes), platform=entry.platform, restart=entry.restart,
         command=tuple(entry.command),
         healthcheck=None if hc is None else Healthcheck(tuple(hc.test), hc.interval, hc.timeout, hc.retries,

@@ -74,6 +74,7 @@ AVR_ASTERISK = AsteriskImage(
     image="agentvoiceresponse/avr-asterisk",
     description="Asterisk PBX preconfigured for AVR (SIP, AMI, ARI).",
     ports=("5038:5038", "5060:5060", "8088:8088", "10000-10050:10000-10050/udp"),
+    management_ports=("5038", "8088"),
     volumes=(
         "./asterisk/conf/manager.conf:/etc/asterisk/my_manager.conf",
         "./asterisk/conf/pjsip.conf:/etc/asterisk/my_pjsip.conf",
@@ -89,6 +90,7 @@ AVR_AMI = AmiImage(
     description="HTTP bridge to the Asterisk Manager Interface (call control for tools).",
     port=6006,
     ports=("6006:6006",),
+    management_ports=("6006",),
     env=_env(
         port_var(6006),
         _opt("AMI_HOST", "{{service:avr-asterisk}}", "Asterisk host the bridge connects to."),

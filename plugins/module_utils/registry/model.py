@@ -86,6 +86,8 @@ class Image:
     ws_port: Optional[int] = None
     service: Optional[str] = None
     ports: Tuple[str, ...] = ()
+    #: container ports that are management interfaces (bound to ``management_address`` when given)
+    management_ports: Tuple[str, ...] = ()
     volumes: Tuple[str, ...] = ()
     platform: Optional[str] = "linux/x86_64"
     restart: Optional[str] = "always"

@@ -43,6 +43,7 @@ def image_data(img: Image) -> Dict[str, Any]:
         "port": img.port,
         "ws_port": img.ws_port,
         "ports": list(img.ports),
+        "management_ports": list(img.management_ports),
         "volumes": list(img.volumes),
         "platform": img.platform,
         "restart": img.restart,
