@@ -14,7 +14,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, AnsibleActionFail, StackAction, attributes_match, masked,
 )
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, plan, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, describe, plan, render
 
 HIDDEN = "(credential file: content hidden)\n"
 _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
@@ -119,6 +119,7 @@ class ActionModule(StackAction):
             "environment_file": info[ENV_FILE].get("exists", False),
             "written": [],
         }
+        out.update(describe(rendered.document))
         if pending:
             written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
             out["changed"] = bool(written.get("changed"))

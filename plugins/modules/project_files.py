@@ -22,7 +22,9 @@ description:
     then rename) only when its content differs, then applies mode, owner and group.
   - Direct use is possible but rarely useful; prefer the two modules above.
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The project directory. Created (with O(directory_mode)) when files are written.
@@ -83,6 +85,7 @@ attributes:
     support: none
     details: The calling action plugins build the diff from O(read).
   idempotent:
+    description: Running the task again with the same inputs reports no change.
     support: full
 """
 

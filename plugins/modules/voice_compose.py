@@ -30,8 +30,10 @@ description:
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - voiceops.avr.selection
 options:
   deployment:
@@ -136,6 +138,7 @@ attributes:
     support: full
     details: Values of secret variables are masked on both sides of the diff; credential files are never shown.
   idempotent:
+    description: Running the task again with the same inputs reports no change.
     support: full
   platform:
     platforms: posix
@@ -228,6 +231,28 @@ written:
   returned: always
   type: list
   elements: str
+published:
+  description: Every published port, with its service, host address, host and container port and protocol.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{service: avr-core, address: 0.0.0.0, host: "5001", container: "5001", protocol: tcp}]
+containers:
+  description: Container names of the deployment.
+  returned: always
+  type: list
+  elements: str
+networks:
+  description: Networks of the deployment with their subnets.
+  returned: always
+  type: list
+  elements: dict
+mounts:
+  description:
+    - Per service, the paths relative to O(project_dir) that it bind-mounts (for example the Asterisk
+      configuration files), so that a play can restart exactly the services whose mounted files changed.
+  returned: always
+  type: dict
 backup_file:
   description: Backup of the previous compose file.
   returned: when O(backup=true) and the file changed

@@ -29,8 +29,10 @@ description:
     task, without their values.
   - The file is written atomically (temporary file, then rename), only when its content changes.
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - voiceops.avr.selection
 options:
   set:
@@ -79,6 +81,7 @@ attributes:
   diff_mode:
     support: full
   idempotent:
+    description: Running the task again with the same inputs reports no change.
     support: full
   platform:
     platforms: posix

@@ -407,3 +407,29 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
         svc["depends_on"] = deps
     svc["networks"] = [network_key]
     return svc
+
+
+def describe(document: Mapping[str, Any]) -> Dict[str, Any]:
+    """What a deployment occupies on its host: published ports, container names, network, mounts."""
+    published: List[Dict[str, Any]] = []
+    mounts: Dict[str, List[str]] = {}
+    for service, spec in document["services"].items():
+        for entry in spec.get("ports", ()):
+            match = _PORT_SPEC.match(entry)
+            if match is None:
+                continue
+            proto = (match.group("proto") or "/tcp")[1:]
+            published.append({"service": service, "address": (match.group("address") or "0.0.0.0").strip("[]"),
+                              "host": match.group("host"), "container": match.group("container"),
+                              "protocol": proto})
+        local = [v.split(":", 1)[0] for v in spec.get("volumes", ()) if v.startswith("./")]
+        if local:
+            mounts[service] = local
+    networks = [{"name": net["name"], "subnet": [c["subnet"] for c in net.get("ipam", {}).get("config", [])]}
+                for net in document["networks"].values()]
+    return {
+        "published": published,
+        "containers": [spec["container_name"] for spec in document["services"].values()],
+        "networks": networks,
+        "mounts": mounts,
+    }

@@ -49,7 +49,7 @@ def image_data(img: Image) -> Dict[str, Any]:
         "restart": img.restart,
         "command": list(img.command),
         "healthcheck": None,
-        "depends_on": {role: cond for role, cond in img.depends_on},
+        "depends_on": dict(img.depends_on),
         "companions": [c.key for c in img.companions],
         "env": [
             {
