@@ -120,6 +120,10 @@ class ActionModule(StackAction):
             "written": [],
         }
         out.update(describe(rendered.document))
+        roles: Dict[str, List[str]] = {}
+        for img, name in zip(stack_plan.images, out["services"]):
+            roles.setdefault(img.role, []).append(name)
+        out["roles"] = roles
         if pending:
             written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
             out["changed"] = bool(written.get("changed"))

@@ -237,6 +237,11 @@ published:
   type: list
   elements: dict
   sample: [{service: avr-core, address: 0.0.0.0, host: "5001", container: "5001", protocol: tcp}]
+roles:
+  description: Deployed service names per registry role (C(core), C(asr), C(sts), C(asterisk), ...).
+  returned: always
+  type: dict
+  sample: {core: [avr-core], asterisk: [avr-asterisk]}
 containers:
   description: Container names of the deployment.
   returned: always

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: mounted_by
+short_description: The services that bind-mount any of the given project files
+version_added: 0.1.0
+description:
+  - Takes the RV(voiceops.avr.voice_compose#module:mounts) result (service to mounted paths relative to
+    the project directory) and a list of changed paths, and returns the services that mount one of them
+    (or a folder containing one), so a play restarts exactly those services.
+author:
+  - voiceops.avr contributors
+options:
+  _input:
+    description: Service name to a list of mounted paths (C(./asterisk/conf/pjsip.conf) or C(asterisk/conf/pjsip.conf)).
+    type: dict
+    required: true
+  paths:
+    description: Changed paths, relative to the project directory.
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+---
+- name: Restart what reads the changed Asterisk files
+  community.docker.docker_compose_v2:
+    project_src: /srv/avr/openai
+    state: restarted
+    services: "{{ compose.mounts | voiceops.avr.mounted_by(['asterisk/conf/pjsip.conf']) }}"
+"""
+
+RETURN = r"""
+---
+_value:
+  description: Service names, sorted.
+  type: list
+  elements: str
+"""
+
+from typing import Any, Dict, List, Mapping, Sequence
+
+
+def _norm(path: str) -> str:
+    path = str(path)
+    while path.startswith("./"):
+        path = path[2:]
+    return path.rstrip("/")
+
+
+def mounted_by(mounts: Mapping[str, Sequence[str]], paths: Sequence[str]) -> List[str]:
+    changed = [_norm(p) for p in paths]
+    hits = set()
+    for service, mounted in (mounts or {}).items():
+        for mount in mounted:
+            root = _norm(mount)
+            if any(path == root or path.startswith(root + "/") for path in changed):
+                hits.add(str(service))
+    return sorted(hits)
+
+
+class FilterModule(object):
+    def filters(self) -> Dict[str, Any]:
+        return {"mounted_by": mounted_by}
