@@ -33,7 +33,9 @@ EXAMPLES = r"""
 
 - name: Schema of a provider selection
   ansible.builtin.debug:
-    msg: "{{ {'stack': 'modular', 'providers': {'asr': 'vosk', 'llm': 'openai', 'tts': 'google'}} | voiceops.avr.env_schema }}"
+    msg: >-
+      {{ {'stack': 'modular', 'providers': {'asr': 'vosk', 'llm': 'openai', 'tts': 'google'}}
+      | voiceops.avr.env_schema }}
 """
 
 RETURN = r"""

@@ -87,6 +87,8 @@ attributes:
   idempotent:
     description: Running the task again with the same inputs reports no change.
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -253,7 +253,8 @@ def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) ->
         for name, value in provider_keys.items():
             provider = registry.providers.get(name)
             if provider is None:
-                raise RenderError("provider_keys.%s: unknown provider %r%s" % (name, name, suggest(str(name), registry.providers)))
+                raise RenderError("provider_keys.%s: unknown provider %r%s"
+                                  % (name, name, suggest(str(name), registry.providers)))
             if not provider.needs_key:
                 raise RenderError("provider_keys.%s: provider %r takes no key" % (name, name))
             keys[name] = check_text(value, "provider_keys.%s" % name, allow_newlines=bool(provider.file))

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping
 
 # A plain scalar must start with a letter, '/', '.' or '_' (so never a number, date, bool
 # indicator or YAML syntax character), and contain only characters that are not YAML syntax.
-_PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./@+=:-]*(?: [A-Za-z0-9_./@+=:-]+)*(?<!:)$")
+_PLAIN = re.compile(r"^(?:[A-Za-z_/]|\.(?![0-9]))[A-Za-z0-9_./@+=:-]*(?: [A-Za-z0-9_./@+=:-]+)*(?<!:)$")
 _RESERVED = frozenset(
     word
     for base in ("y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf")
@@ -27,7 +27,7 @@ _RESERVED = frozenset(
 _ESCAPES: Dict[int, str] = {ord('"'): '\\"', ord("\\"): "\\\\", 0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 for _code in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
     _ESCAPES.setdefault(_code, "\\x%02x" % _code)
-for _code in (0x2028, 0x2029, 0xFEFF):
+for _code in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
     _ESCAPES[_code] = "\\u%04x" % _code
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Dict, List, Literal, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
     NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider, RegistryError,
@@ -143,12 +143,12 @@ def validate(data: Any) -> "Catalog":
         raise RegistryError("; ".join(problems)) from None
 
 
-def _image(entry: "CatalogImage", images: Dict[str, Image]) -> Image:
+def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image:
     companions = []
-    for index, key in enumerate(entry.companions):
+    for pos, key in enumerate(entry.companions):
         comp = images.get(key)
         if comp is None:
-            raise RegistryError("catalog.images[%s].companions[%d]: unknown image %r" % (entry.name, index, key))
+            raise RegistryError("catalog.images[%d].companions[%d]: unknown image %r" % (index, pos, key))
         companions.append(comp)
     cls = image_class(entry.role)
     hc = entry.healthcheck
@@ -171,7 +171,8 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image]) ->
     where = "catalog.templates[%d]" % index
     refs: Dict[str, Optional[str]] = {role: key for role, key in builtin_templates.BASE_IMAGES.items()
                                       if entry.stack != "plain" or role != "core"}
-    refs.update(entry.images)
+    for slot_role, slot_key in entry.images.items():
+        refs[slot_role] = slot_key
     slots: Dict[str, Any] = {}
     missing: List[str] = []
     for role, key in refs.items():
@@ -206,7 +207,7 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image]) ->
                     missing_images=tuple(missing), **slots)
 
 
-def _rebind(tpl: Template, images: Dict[str, Image], replaced: set) -> Template:
+def _rebind(tpl: Template, images: Dict[str, Image], replaced: Set[str]) -> Template:
     """A built-in template using the catalog's version of any image the catalog replaces."""
     if not replaced.intersection(img.key for img in tpl.images):
         return tpl
@@ -231,8 +232,8 @@ def effective_registry(data: Any = None) -> Registry:
     base = builtin()
     if not data:
         return base
-    key = catalog_digest(data)
-    found = _CACHE.get(key)
+    cache_key = catalog_digest(data)
+    found = _CACHE.get(cache_key)
     if found is not None:
         return found
     catalog = validate(data)
@@ -241,17 +242,32 @@ def effective_registry(data: Any = None) -> Registry:
     for prov in catalog.providers:
         providers[prov.name] = Provider(prov.name, prov.description, prov.env, prov.file)
     role_providers = {role: dict(m) for role, m in base.role_providers.items()}
-    for entry in catalog.images:
-        img = _image(entry, images)
+    replaced: Set[str] = set()
+    for index, entry in enumerate(catalog.images):
+        img = _image(entry, index, images)
         images[img.key] = img
+        replaced.add(img.key)
         if entry.provider:
             if img.role not in SLOT_ROLES:
-                raise RegistryError("catalog.images[%s].provider: only %s images serve a provider"
-                                    % (img.key, "/".join(SLOT_ROLES)))
+                raise RegistryError("catalog.images[%d].provider: only %s images serve a provider"
+                                    % (index, "/".join(SLOT_ROLES)))
             role_providers[img.role][entry.provider] = img
             if entry.provider not in providers:
                 providers[entry.provider] = Provider(entry.provider, "Provider of catalog image %s." % img.key)
-    replaced = {entry.role + "/" + entry.name for entry in catalog.images}
+    # Images whose companions the catalog replaced take the new companions (until nothing changes).
+    pending = True
+    while pending:
+        pending = False
+        for image_key, img in list(images.items()):
+            if any(images[c.key] is not c for c in img.companions):
+                images[image_key] = dataclasses.replace(img, companions=tuple(images[c.key] for c in img.companions))
+                replaced.add(image_key)
+                pending = True
+    # Provider maps follow replaced images.
+    for mapping in role_providers.values():
+        for name, img in list(mapping.items()):
+            if img.key in replaced:
+                mapping[name] = images[img.key]
     templates = {tid: _rebind(tpl, images, replaced) for tid, tpl in base.templates.items()}
     for index, tentry in enumerate(catalog.templates):
         templates[tentry.id] = _template(tentry, index, images)
@@ -259,7 +275,7 @@ def effective_registry(data: Any = None) -> Registry:
         registry = Registry(list(images.values()), list(templates.values()), providers, role_providers)
     except RegistryError as exc:
         raise RegistryError("catalog: %s" % exc) from None
-    _CACHE[key] = registry
+    _CACHE[cache_key] = registry
     return registry
 
 

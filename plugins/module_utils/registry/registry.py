@@ -198,7 +198,8 @@ class Registry:
         choices = self.role_providers.get(role, {})
         img = choices.get(provider)
         if img is None:
-            raise RegistryError("providers.%s: unknown %s provider %r%s" % (role, role, provider, suggest(provider, choices)))
+            raise RegistryError("providers.%s: unknown %s provider %r%s"
+                                % (role, role, provider, suggest(provider, choices)))
         return img
 
     def select(self, template: Optional[str] = None, stack: Optional[str] = None,
@@ -228,10 +229,10 @@ class Registry:
         ident = "%s-%s" % (stack, "-".join(providers[r] for r in slots))
         kind: StackKind = "modular" if stack == "modular" else "sts"
         base = builtin_templates.STACK_DEFAULTS[kind]
+        for role, key in builtin_templates.BASE_IMAGES.items():
+            chosen[role] = self.images.get(key)
         tpl = Template(id=ident, description="%s stack (%s)" % (stack, ", ".join(
-            "%s=%s" % (r, providers[r]) for r in slots)), stack=kind,
-            overrides=base, **chosen,
-            **{role: self.images.get(key) for role, key in builtin_templates.BASE_IMAGES.items()})
+            "%s=%s" % (r, providers[r]) for r in slots)), stack=kind, overrides=base, **chosen)
         self._check_template(tpl, "selection")
         return tpl
 
@@ -278,7 +279,7 @@ def builtin() -> Registry:
 
 
 def image_class(role: str) -> type:
-    cls = IMAGE_CLASSES.get(role)  # type: ignore[call-overload]
+    cls: Optional[type] = IMAGE_CLASSES.get(role)  # type: ignore[call-overload]
     if cls is None:
         raise RegistryError("role: unknown role %r%s" % (role, suggest(role, IMAGE_CLASSES)))
     return cls
