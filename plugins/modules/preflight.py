@@ -23,7 +23,9 @@ description:
   - Feed it the RV(voiceops.avr.voice_compose#module:published), RV(voiceops.avr.voice_compose#module:containers)
     and RV(voiceops.avr.voice_compose#module:networks) results (from a check-mode run, so nothing is written first).
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   project:
     description: Compose project name of the deployment (its C(deployment)).
@@ -54,7 +56,10 @@ attributes:
   diff_mode:
     support: none
   idempotent:
+    description: Running the task again with the same inputs reports no change.
     support: full
+  platform:
+    platforms: posix
 requirements:
   - The docker CLI with the compose plugin (v2) on the target.
 """

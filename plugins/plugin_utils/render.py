@@ -39,14 +39,26 @@ class RenderError(RegistryError):
     """Bad input for a render; the message names the field and the value."""
 
 
-def check_text(value: Any, where: str, allow_newlines: bool = False) -> str:
-    """``value`` if it is a string without NUL (or newlines, unless allowed)."""
+def _kind(value: Any) -> str:
+    for cls, name in ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (list, "a list"),
+                      (dict, "a mapping")):
+        if isinstance(value, cls):
+            return name
+    return "null" if value is None else "a " + type(value).__name__
+
+
+def check_text(value: Any, where: str, allow_newlines: bool = False, secret: bool = False) -> str:
+    """``value`` if it is a string without NUL (or newlines, unless allowed).
+
+    Errors quote the value unless it is ``secret``.
+    """
+    shown = "" if secret else " %r" % (value,)
     if not isinstance(value, str):
-        raise RenderError("%s: value %r is a %s, not a string (quote it)" % (where, value, type(value).__name__))
+        raise RenderError("%s: value%s is %s, not a string (quote it)" % (where, shown, _kind(value)))
     if "\x00" in value:
-        raise RenderError("%s: value contains a NUL character" % where)
+        raise RenderError("%s: value%s contains a NUL character" % (where, shown))
     if not allow_newlines and _BAD_CHARS.search(value):
-        raise RenderError("%s: value contains a newline or carriage return" % where)
+        raise RenderError("%s: value%s contains a newline or carriage return" % (where, shown))
     return value
 
 
@@ -257,7 +269,7 @@ def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) ->
                                   % (name, name, suggest(str(name), registry.providers)))
             if not provider.needs_key:
                 raise RenderError("provider_keys.%s: provider %r takes no key" % (name, name))
-            keys[name] = check_text(value, "provider_keys.%s" % name, allow_newlines=bool(provider.file))
+            keys[name] = check_text(value, "provider_keys.%s" % name, allow_newlines=bool(provider.file), secret=True)
     known_secrets = {var.secret_name for img in registry.images.values() for var in img.env if var.secret_name}
     named: Dict[str, str] = {}
     if secrets:
@@ -267,7 +279,7 @@ def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) ->
             if name not in known_secrets:
                 raise RenderError("secrets.%s: no image of the registry reads a secret named %r%s"
                                   % (name, name, suggest(str(name), known_secrets)))
-            named[name] = check_text(value, "secrets.%s" % name)
+            named[name] = check_text(value, "secrets.%s" % name, secret=True)
     return keys, named
 
 

@@ -97,7 +97,7 @@ def test_reset_drops_current_values() -> None:
     ({"set_": {"avr-ami": {"AMI_PASSWORD": "pw"}}}, r"AMI_PASSWORD is a secret; pass it in secrets\.AMI_PASSWORD"),
     ({"set_": {"avr-llm-opnai": {"X": "y"}}}, r"^set\.avr-llm-opnai: unknown service .*did you mean 'avr-llm-openai'"),
     ({"set_": {"avr-llm-openai": {"SYSTEM_PROMPT": "{{service:nope}}"}}}, r"names no service of this stack"),
-    ({"set_": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\nb"}}}, r"value contains a newline"),
+    ({"set_": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\nb"}}}, r"value .* contains a newline"),
     ({"unset": {"avr-llm-openai": ["OPENAI_MODLE"]}}, r"^unset\.avr-llm-openai: .* has no variable 'OPENAI_MODLE'; "
                                                       r"did you mean 'OPENAI_MODEL'\?$"),
     ({"unset": {"avr-llm-openai": "OPENAI_MODEL"}}, r"^unset\.avr-llm-openai: expected a list of variable names$"),

@@ -154,7 +154,7 @@ def test_unused_known_provider_key_is_ignored() -> None:
     ({"deepgrm": "x"}, r"^provider_keys\.deepgrm: unknown provider 'deepgrm'; did you mean 'deepgram'\?$"),
     ({"vosk": "x"}, r"^provider_keys\.vosk: provider 'vosk' takes no key$"),
     ({"openai": "a\nb"}, r"^provider_keys\.openai: value contains a newline"),
-    ({"openai": 42}, r"^provider_keys\.openai: value 42 is a int, not a string"),
+    ({"openai": 42}, r"^provider_keys\.openai: value is an integer, not a string"),
     (["openai"], r"^provider_keys: expected a mapping"),
 ])
 def test_bad_provider_keys_are_refused(keys: Any, message: str) -> None:
@@ -293,10 +293,10 @@ def test_token_to_a_service_the_template_dropped_is_refused() -> None:
     ({"env": {"avr-llm-openai": {"OPENAI_MODLE": "x"}}}, r"^env\.avr-llm-openai\.OPENAI_MODLE: service "
                                                          r"'avr-llm-openai' \(image 'llm/avr-llm-openai'\) has no "
                                                          r"variable 'OPENAI_MODLE'; did you mean 'OPENAI_MODEL'\?$"),
-    ({"env": {"avr-llm-openai": {"OPENAI_MAX_TOKENS": 100}}}, r"OPENAI_MAX_TOKENS: value 100 is a int, not a string "
+    ({"env": {"avr-llm-openai": {"OPENAI_MAX_TOKENS": 100}}}, r"OPENAI_MAX_TOKENS: value 100 is an integer, not a string "
                                                               r"\(quote it\)"),
-    ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\nb"}}}, r"SYSTEM_PROMPT: value contains a newline"),
-    ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\x00b"}}}, r"SYSTEM_PROMPT: value contains a NUL"),
+    ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\nb"}}}, r"SYSTEM_PROMPT: value .* contains a newline"),
+    ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\x00b"}}}, r"SYSTEM_PROMPT: value .* contains a NUL"),
     ({"env": ["x"]}, r"^env: expected a mapping of service name to variables, got list"),
     ({"env": {"avr-core": "PORT=1"}}, r"^env\.avr-core: expected a mapping of variable to value"),
     ({"subnet": "10.0.0.0/33"}, r"^subnet: '10\.0\.0\.0/33' is not a network address"),

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# End-to-end proof of the stand-in infrastructure (.ci/build-images.sh):
+# a hand-written compose file modelled on the registry's `openai` template (core, asterisk,
+# AMI bridge, Deepgram ASR/TTS, OpenAI LLM) plus the `app` template's mysql service, all
+# pulled from the local registry (localhost:5000/...), ports published on 127.0.0.1 only
+# (host ports chosen by Docker, so it cannot clash with anything else), a non-default
+# subnet, project `standin-proof`. Checks:
+#   * `docker compose up -d --wait` gets every service healthy (the stand-in healthcheck,
+#     and for mysql the registry's own `mysqladmin ping -h localhost` healthcheck while
+#     the stand-in is given mysql's `command:`);
+#   * core's /status (through its published 127.0.0.1 port) shows ASR_URL, LLM_URL and
+#     TTS_URL reached; the LLM's /status (through `docker compose exec`) shows AMI_URL reached;
+#   * every published port is bound to 127.0.0.1; the network has the requested subnet;
+#   * `docker compose down -v` leaves no container, network or volume of the project.
+#
+# Usage: tests/standin/prove.sh
+# Environment: SKIP_BUILD=1     do not run .ci/build-images.sh first
+#              PROOF_PROJECT    compose project name (default standin-proof)
+#              PROOF_SUBNET     network subnet (default 172.29.0.0/24)
+#              KEEP=1           leave the stack and the temp dir up for inspection
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+PROJECT=${PROOF_PROJECT:-standin-proof}
+SUBNET=${PROOF_SUBNET:-172.29.0.0/24}
+PREFIX=localhost:5000/
+T0=$SECONDS
+
+say() { printf '[prove %3ds] %s\n' "$((SECONDS - T0))" "$*"; }
+fail() { printf '[prove] FAIL: %s\n' "$*" >&2; exit 1; }
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    "$REPO/.ci/build-images.sh" >/dev/null 2>"${TMPDIR:-/tmp}/standin-prove-build.log" \
+        || { cat "${TMPDIR:-/tmp}/standin-prove-build.log" >&2; fail ".ci/build-images.sh failed"; }
+    say "images and registry ready ($(grep -o 'done in .*' "${TMPDIR:-/tmp}/standin-prove-build.log"))"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/standin-proof.XXXXXX")
+dc() { docker compose -p "$PROJECT" --project-directory "$WORK" -f "$WORK/docker-compose.yml" "$@"; }
+
+cleanup() {
+    local rc=$?
+    if [[ ${KEEP:-0} == 1 ]]; then
+        say "KEEP=1: stack left up; files in $WORK"
+        return
+    fi
+    if ((rc)); then
+        dc ps -a >&2 || true
+        dc logs --no-color --tail 15 >&2 || true
+    fi
+    dc down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Files the AVR compose examples mount (contents do not matter to the stand-in).
+mkdir -p "$WORK/asterisk/conf" "$WORK/tools" "$WORK/db"
+for f in manager pjsip extensions queues ari; do : >"$WORK/asterisk/conf/$f.conf"; done
+
+cat >"$WORK/docker-compose.yml" <<EOF
+# Modelled on the registry's "openai" template (+ the "app" template's database service).
+x-standin-health: &standin-health
+  # the stand-in writes the ports it listens on to /run/standin.ports
+  test: ["CMD", "python3", "-c", "import urllib.request; p = open('/run/standin.ports').read().split()[0]; urllib.request.urlopen('http://127.0.0.1:' + p + '/health', timeout=2)"]
+  interval: 1s
+  timeout: 3s
+  retries: 30
+
+services:
+  avr-core:
+    image: ${PREFIX}agentvoiceresponse/avr-core
+    platform: linux/x86_64
+    restart: always
+    environment:
+      PORT: "5001"
+      ASR_URL: http://avr-asr-deepgram:6010/speech-to-text-stream
+      LLM_URL: http://avr-llm-openai:6002/prompt-stream
+      TTS_URL: http://avr-tts-deepgram:6011/text-to-speech-stream
+      INTERRUPT_LISTENING: "true"
+      SYSTEM_MESSAGE: Hello, how can I help you today?
+    ports: ["127.0.0.1::5001"]
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-asr-deepgram:
+    image: ${PREFIX}agentvoiceresponse/avr-asr-deepgram
+    platform: linux/x86_64
+    restart: always
+    environment:
+      PORT: "6010"
+      DEEPGRAM_API_KEY: proof-not-a-key
+      SPEECH_RECOGNITION_LANGUAGE: en-US
+      SPEECH_RECOGNITION_MODEL: nova-2-phonecall
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-llm-openai:
+    image: ${PREFIX}agentvoiceresponse/avr-llm-openai
+    platform: linux/x86_64
+    restart: always
+    environment:
+      PORT: "6002"
+      OPENAI_API_KEY: proof-not-a-key
+      OPENAI_MODEL: gpt-3.5-turbo
+      OPENAI_MAX_TOKENS: "100"
+      OPENAI_TEMPERATURE: "0.0"
+      AMI_URL: http://avr-ami:6006
+      SYSTEM_PROMPT: You are a helpful assistant.
+    volumes: ["./tools:/usr/src/app/tools"]
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-tts-deepgram:
+    image: ${PREFIX}agentvoiceresponse/avr-tts-deepgram
+    platform: linux/x86_64
+    restart: always
+    environment:
+      PORT: "6011"
+      DEEPGRAM_API_KEY: proof-not-a-key
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-asterisk:
+    image: ${PREFIX}agentvoiceresponse/avr-asterisk
+    restart: always
+    # no PORT here: the stand-in listens on the image's default ports (5038 5060 8088)
+    ports: ["127.0.0.1::5038", "127.0.0.1::5060", "127.0.0.1::8088"]
+    volumes:
+      - ./asterisk/conf/manager.conf:/etc/asterisk/my_manager.conf
+      - ./asterisk/conf/pjsip.conf:/etc/asterisk/my_pjsip.conf
+      - ./asterisk/conf/extensions.conf:/etc/asterisk/my_extensions.conf
+      - ./asterisk/conf/queues.conf:/etc/asterisk/my_queues.conf
+      - ./asterisk/conf/ari.conf:/etc/asterisk/my_ari.conf
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-ami:
+    image: ${PREFIX}agentvoiceresponse/avr-ami
+    platform: linux/x86_64
+    restart: always
+    environment:
+      PORT: "6006"
+      AMI_HOST: avr-asterisk
+      AMI_PORT: "5038"
+      AMI_USERNAME: avr
+      AMI_PASSWORD: proof-not-a-password
+    ports: ["127.0.0.1::6006"]
+    healthcheck: *standin-health
+    networks: [avr]
+
+  avr-app-db:
+    image: ${PREFIX}mysql:8.0.15
+    platform: linux/x86_64
+    restart: always
+    command: mysqld --default-authentication-plugin=mysql_native_password
+    environment:
+      MYSQL_DATABASE: avr
+      MYSQL_USER: avr
+      MYSQL_PASSWORD: proof-not-a-password
+      MYSQL_ROOT_PASSWORD: proof-not-a-password
+    ports: ["127.0.0.1::3306"]
+    volumes: ["./db:/var/lib/mysql"]
+    healthcheck:  # the registry's, with a short interval (its default 30s would slow --wait)
+      test: ["CMD", "mysqladmin", "ping", "-h", "localhost"]
+      timeout: 20s
+      retries: 10
+      interval: 1s
+    networks: [avr]
+
+networks:
+  avr:
+    driver: bridge
+    ipam:
+      config:
+        - subnet: ${SUBNET}
+EOF
+
+dc down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true   # leftovers of an aborted run
+dc config --quiet || fail "docker compose config rejects the proof file"
+
+say "docker compose up -d --wait --pull always (project $PROJECT, subnet $SUBNET)"
+# --pull always: every image really comes from the local registry (its layers are local
+# already, so this is quick)
+dc up -d --wait --wait-timeout 120 --pull always >"$WORK/up.log" 2>&1 \
+    || { sed 's/^/    /' "$WORK/up.log" >&2; fail "docker compose up -d --wait failed"; }
+say "pulled $(grep -c ' Pulled' "$WORK/up.log") images from ${PREFIX%/}; $(grep -c ' Healthy' "$WORK/up.log") of $(dc ps --format '{{.Service}}' | wc -l) services healthy"
+
+# --- core's /status through its published loopback port -----------------------------------
+core_addr=$(dc port avr-core 5001)
+[[ $core_addr == 127.0.0.1:* ]] || fail "avr-core 5001 published on '$core_addr', not 127.0.0.1"
+
+check_reached() {  # check_reached <label> <expected vars> : reads a /status JSON on stdin
+    python3 -c '
+import json, sys
+label, want = sys.argv[1], sys.argv[2].split()
+st = json.load(sys.stdin)
+missing = [v for v in want if not st["reached"].get(v)]
+leaked = [k for k, v in st.items() if k not in ("env_names",) and "proof-not-a" in json.dumps(v)]
+if missing or leaked:
+    print("%s: not reached %s, leaked values in %s; status %s" % (label, missing, leaked, json.dumps(st)))
+    sys.exit(1)
+print("%s (%s) listening %s, reached %s" % (label, st["image"], st["listening"],
+      " ".join("%s=%s" % kv for kv in sorted(st["reached"].items()))))
+' "$1" "$2"
+}
+
+deadline=$((SECONDS + 30))
+until out=$(curl -fsS --max-time 3 "http://$core_addr/status" | check_reached avr-core "ASR_URL LLM_URL TTS_URL"); do
+    ((SECONDS < deadline)) || fail "$out"
+    sleep 1
+done
+say "$out"
+
+# --- the LLM's /status from inside its container ------------------------------------------
+deadline=$((SECONDS + 30))
+until out=$(dc exec -T avr-llm-openai python3 -c \
+        'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:6002/status").read().decode())' \
+        | check_reached avr-llm-openai "AMI_URL"); do
+    ((SECONDS < deadline)) || fail "$out"
+    sleep 1
+done
+say "$out"
+
+# --- loopback-only publishing and the subnet ----------------------------------------------
+published=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Ports}}' | tr ',' '\n' | grep -- '->' || true)
+[[ -n $published ]] || fail "no published port found"
+if grep -v '^ *127\.0\.0\.1:' <<<"$published"; then fail "a port is published beyond 127.0.0.1"; fi
+say "published ports: $(wc -l <<<"$published"), all on 127.0.0.1"
+net=$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT")
+got_subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$net")
+[[ $got_subnet == "$SUBNET" ]] || fail "network subnet is $got_subnet, not $SUBNET"
+say "network $(docker network inspect -f '{{.Name}}' "$net") subnet $got_subnet"
+
+# --- teardown leaves nothing ----------------------------------------------------------------
+[[ ${KEEP:-0} == 1 ]] && exit 0
+dc down -v --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 \
+    || { sed 's/^/    /' "$WORK/down.log" >&2; fail "docker compose down -v failed"; }
+say "down -v: $(grep -c ' Removed' "$WORK/down.log") objects removed"
+left=$(
+    docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"
+    docker network ls -q --filter "label=com.docker.compose.project=$PROJECT"
+    docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT"
+)
+[[ -z $left ]] || fail "left behind after down -v: $left"
+say "down -v: no container, network or volume of project $PROJECT remains"
+say "PROOF OK"

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stand-in for every image of the registry (standard library only).
+
+Pushed to the local test registry under every image name the registry uses, so a
+rendered stack can be started for real without any outside image.
+
+Listens on TCP:
+  * every port of ``STANDIN_PORTS`` (space or comma separated), if set;
+  * otherwise ``PORT`` plus ``STANDIN_DEFAULT_PORTS`` (baked into each pushed image
+    from the registry: container ports of images that have no ``PORT`` variable,
+    e.g. 3306 for mysql, 5038/5060/8088 for asterisk);
+  * otherwise 8080.
+Each port speaks HTTP/1.1: ``GET /health`` -> 200 ``ok``; ``GET /status`` -> JSON of
+what the stand-in has seen; any other request -> 200. Plain TCP connections are
+accepted (and counted) too.
+
+For every variable whose name ends in ``_URL`` and whose value is an http, https,
+ws or wss URL with a host, it tries a TCP connection to host:port every
+``STANDIN_PROBE_INTERVAL`` seconds (default 1) until one succeeds or
+``STANDIN_PROBE_ATTEMPTS`` tries (default 600) are used up. ``/status`` reports
+per variable whether it was reached. Only variable *names* are ever reported, never
+values (they may hold keys); probe errors are reported by exception class only.
+
+Command-line arguments are ignored (a compose ``command:`` such as mysql's
+``mysqld --default-authentication-plugin=...`` must not stop the stand-in).
+SIGTERM/SIGINT stop it within a fraction of a second (it usually runs as PID 1,
+where signals without a handler are ignored).
+
+The ports actually listened on are written to ``STANDIN_PORTS_FILE`` (default
+/run/standin.ports) for the ``mysqladmin`` shim of the image.
+"""
+
+import http.server
+import json
+import os
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+MAX_PATHS = 100
+STARTED = time.time()
+
+LOCK = threading.Lock()
+STOP = threading.Event()
+CONNECTIONS = {}   # port -> accepted connections
+REQUESTS = {}      # "METHOD /path" (query dropped) -> count
+PROBES = {}        # var name -> {"reached": bool, "attempts": int, "last_error": str|None}
+LISTENING = []
+
+
+def log(msg):
+    sys.stderr.write("[standin] %s\n" % msg)
+    sys.stderr.flush()
+
+
+def int_env(name, default):
+    try:
+        return int(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+def float_env(name, default):
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+def parse_ports(text):
+    ports = []
+    for word in text.replace(",", " ").split():
+        try:
+            port = int(word)
+        except ValueError:
+            log("ignoring port %r (not a number)" % word)
+            continue
+        if 0 < port < 65536 and port not in ports:
+            ports.append(port)
+    return ports
+
+
+def wanted_ports():
+    explicit = os.environ.get("STANDIN_PORTS", "").strip()
+    if explicit:
+        return parse_ports(explicit)
+    ports = parse_ports(os.environ.get("PORT", "") + " " + os.environ.get("STANDIN_DEFAULT_PORTS", ""))
+    return ports or [8080]
+
+
+def probe_targets():
+    """{VAR: (host, port)} for every *_URL variable holding an http(s)/ws(s) URL."""
+    targets = {}
+    for name, value in os.environ.items():
+        if not name.endswith("_URL"):
+            continue
+        try:
+            url = urlsplit(value.strip())
+            scheme = url.scheme.lower()
+            if scheme not in DEFAULT_PORTS or not url.hostname:
+                continue
+            targets[name] = (url.hostname, url.port or DEFAULT_PORTS[scheme])
+        except ValueError:
+            continue  # e.g. a port that is not a number
+    return targets
+
+
+def status():
+    with LOCK:
+        return {
+            "image": os.environ.get("STANDIN_IMAGE", ""),
+            "hostname": socket.gethostname(),
+            "uptime": round(time.time() - STARTED, 1),
+            "listening": list(LISTENING),
+            "reached": {name: p["reached"] for name, p in sorted(PROBES.items())},
+            "probes": {name: dict(p) for name, p in sorted(PROBES.items())},
+            "env_names": sorted(os.environ),
+            "connections": {str(port): n for port, n in sorted(CONNECTIONS.items())},
+            "requests": dict(sorted(REQUESTS.items())),
+        }
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "voiceops-standin/1"
+    timeout = 30  # an idle plain-TCP client must not hold a thread forever
+
+    def log_message(self, fmt, *args):  # keep the container log quiet
+        pass
+
+    def _answer(self):
+        path = self.path.split("?", 1)[0]
+        with LOCK:
+            key = "%s %s" % (self.command, path[:200])
+            if key in REQUESTS or len(REQUESTS) < MAX_PATHS:
+                REQUESTS[key] = REQUESTS.get(key, 0) + 1
+        length = int(self.headers.get("Content-Length") or 0)
+        while length > 0:  # drain the body so keep-alive stays in sync
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                break
+            length -= len(chunk)
+        if path == "/status":
+            body = (json.dumps(status(), indent=1, sort_keys=True) + "\n").encode()
+            ctype = "application/json"
+        elif path == "/health":
+            body, ctype = b"ok\n", "text/plain"
+        else:
+            body, ctype = b"standin\n", "text/plain"
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def verify_request(self, request, client_address):
+        port = self.server_address[1]
+        with LOCK:
+            CONNECTIONS[port] = CONNECTIONS.get(port, 0) + 1
+        return True
+
+    def handle_error(self, request, client_address):
+        pass  # resets, timeouts and non-HTTP bytes are normal here
+
+
+def probe(name, host, port, attempts, interval):
+    for attempt in range(1, attempts + 1):
+        if STOP.is_set():
+            return
+        try:
+            with socket.create_connection((host, port), timeout=min(interval, 2.0)):
+                pass
+        except (OSError, ValueError) as exc:
+            with LOCK:
+                PROBES[name].update(attempts=attempt, last_error=type(exc).__name__)
+            STOP.wait(interval)
+            continue
+        with LOCK:
+            PROBES[name].update(attempts=attempt, reached=True, last_error=None)
+        log("%s reached after %d attempt(s)" % (name, attempt))
+        return
+    log("%s not reached after %d attempts" % (name, attempts))
+
+
+def write_ports_file(ports):
+    path = os.environ.get("STANDIN_PORTS_FILE", "/run/standin.ports")
+    try:
+        tmp = path + ".tmp"
+        with open(tmp, "w") as handle:
+            handle.write(" ".join(str(p) for p in ports) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log("cannot write %s: %s" % (path, exc))
+
+
+def main(argv):
+    if argv:
+        log("ignoring arguments: %d given" % len(argv))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: STOP.set())
+
+    servers = []
+    for port in wanted_ports():
+        try:
+            server = Server(("0.0.0.0", port), Handler)
+        except OSError as exc:
+            log("cannot listen on %d: %s" % (port, exc))
+            continue
+        servers.append(server)
+        LISTENING.append(port)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True, name="serve-%d" % port).start()
+    if not servers:
+        log("no port to listen on")
+        return 1
+    write_ports_file(LISTENING)
+    log("listening on %s" % " ".join(map(str, LISTENING)))
+
+    attempts = max(1, int_env("STANDIN_PROBE_ATTEMPTS", 600))
+    interval = max(0.05, float_env("STANDIN_PROBE_INTERVAL", 1.0))
+    for name, (host, port) in sorted(probe_targets().items()):
+        PROBES[name] = {"reached": False, "attempts": 0, "last_error": None}
+        threading.Thread(target=probe, args=(name, host, port, attempts, interval),
+                         daemon=True, name="probe-%s" % name).start()
+
+    while not STOP.wait(0.5):
+        pass
+    log("stopping")
+    for server in servers:
+        server.server_close()  # serve_forever threads are daemons; closing the sockets is enough
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
