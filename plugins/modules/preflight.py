@@ -127,6 +127,9 @@ def _bindable(address, port, protocol):
     kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
     sock = socket.socket(family, kind)
     try:
+        if kind == socket.SOCK_STREAM:
+            # as Docker's proxy does: connections in TIME_WAIT do not make a port busy, a listener does
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address, port))
         return True
     except OSError as exc:
