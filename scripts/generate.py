@@ -29,6 +29,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan  #
 
 CATALOG = ROOT / "docs" / "catalog.md"
 ARGUMENT_SPECS = ROOT / "roles" / "stack" / "meta" / "argument_specs.yml"
+MOLECULE = ROOT / "extensions" / "molecule" / "templates" / "molecule.yml"
 
 
 def _cell(text: Any) -> str:
@@ -172,12 +173,29 @@ def argument_specs(reg: Registry) -> str:
     return "---\n" + yaml.safe_dump(spec, sort_keys=False, width=110, default_flow_style=False)
 
 
+def molecule_scenario(reg: Registry) -> str:
+    """The Molecule scenario with one container target per template."""
+    head = MOLECULE.read_text(encoding="utf-8").split("platforms:\n", 1)[0] if MOLECULE.exists() else ""
+    tail = MOLECULE.read_text(encoding="utf-8").split("provisioner:\n", 1)[1] if MOLECULE.exists() else ""
+    hosts = tail.split("    host_vars:\n", 1)
+    platforms = "".join(
+        "  - name: avr-%s\n"
+        "    image: \"${VOICEOPS_TARGET_IMAGE:-localhost/voiceops-target:bookworm-docker}\"\n"
+        "    pre_build_image: true\n"
+        "    command: sleep infinity\n"
+        "    groups: [voice]\n" % tid for tid in sorted(reg.templates))
+    host_vars = "".join("      avr-%s:\n        stack_template: %s\n" % (tid, tid) for tid in sorted(reg.templates))
+    rest = hosts[1].split("scenario:\n", 1)[1]
+    return head + "platforms:\n" + platforms + "provisioner:\n" + hosts[0] + "    host_vars:\n" + host_vars \
+        + "scenario:\n" + rest
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     reg = builtin()
-    outputs = {CATALOG: catalog_page(reg), ARGUMENT_SPECS: argument_specs(reg)}
+    outputs = {CATALOG: catalog_page(reg), ARGUMENT_SPECS: argument_specs(reg), MOLECULE: molecule_scenario(reg)}
     stale = []
     for path, text in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
