@@ -76,6 +76,7 @@ up_to_date() {  # up_to_date <image> <recipe>
 
 # URI of the Debian mirror apt uses for "<suite> main" (deb822 or one-line sources alike).
 debian_mirror() {
+    # shellcheck disable=SC2016 # apt's own $(FIELD) placeholders, not shell expansions
     apt-get indextargets --no-release-info --format '$(SITE) $(RELEASE) $(COMPONENT) $(IDENTIFIER)' \
         | awk -v s="$1" '$2 == s && $3 == "main" && $4 == "Packages" { print $1; exit }'
 }

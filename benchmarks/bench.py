@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: voiceops.avr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -105,12 +105,12 @@ def render_stack(registry: Registry, tpl: Template, inp: Dict[str, Any]) -> Any:
 def _rate(fn: Any, budget: float, repeats: int = 3) -> float:
     """Median calls/s of ``fn`` over ``repeats`` slices of ``budget / repeats`` seconds each."""
     rates = []
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         n = 0
         end = time.perf_counter() + budget / repeats
         start = time.perf_counter()
         while True:
-            for _ in range(10):
+            for _call in range(10):
                 fn()
             n += 10
             now = time.perf_counter()
@@ -141,10 +141,10 @@ def bench_render(budget: float) -> Dict[str, Any]:
         rendered = render_stack(registry, tpl, inp)
         check = roundtrip_check(registry, tpl, rendered)
 
-        def warm(tpl: Template = tpl, inp: Dict[str, Any] = inp) -> None:
+        def warm(tpl: Template = tpl, inp: Dict[str, Any] = inp) -> None:  # pylint: disable=dangerous-default-value
             render_stack(registry, tpl, inp)
 
-        def cold(tpl: Template = tpl, inp: Dict[str, Any] = inp) -> None:
+        def cold(tpl: Template = tpl, inp: Dict[str, Any] = inp) -> None:  # pylint: disable=dangerous-default-value
             render_mod._PLANS.clear()
             render_stack(registry, tpl, inp)
 
@@ -177,8 +177,8 @@ def bench_render(budget: float) -> Dict[str, Any]:
                "yaml.safe_dump (pure Python)": _rate(lambda: yaml.dump(doc, Dumper=yaml.SafeDumper,
                                                                        sort_keys=False), 0.3)}
     if getattr(yaml, "CSafeDumper", None) is not None:
-        dumpers["yaml.CSafeDumper (libyaml)"] = _rate(lambda: yaml.dump(doc, Dumper=yaml.CSafeDumper,
-                                                                         sort_keys=False), 0.3)
+        dumpers["yaml.CSafeDumper (libyaml)"] = _rate(
+            lambda: yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), 0.3)
     return {"templates": cases, "overall_warm_stacks_per_s": overall_warm,
             "overall_cold_stacks_per_s": overall_cold, "all_roundtrip_ok": all(c["ok"] for c in cases),
             "emitter_docs_per_s_openai": dumpers, "goal_stacks_per_s": 1000,
@@ -277,7 +277,7 @@ class AnsibleBench:
         if verbose:
             cmd.append("-vvv")
         start = time.perf_counter()
-        proc = subprocess.run(cmd, env=self.env, cwd=str(self.work), capture_output=True, text=True)
+        proc = subprocess.run(cmd, env=self.env, cwd=str(self.work), capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
         recap = {"ok": 0, "changed": 0, "unreachable": 0, "failed": 0, "hosts": 0}
         for m in RECAP.finditer(proc.stdout):
@@ -401,10 +401,9 @@ def print_report(res: Dict[str, Any]) -> None:
         print("\n== Ansible wall time: %d local hosts, forks %d, strategy linear, pipelining off, %d pairs ==" % (
             a["hosts"], a["forks"], a["pairs"]))
         print("%-10s %-12s %-12s %-10s %-14s" % ("phase", "A compose s", "B template s", "A/B", "paired A/B med"))
-        print("%-10s %-12.2f %-12.2f %-10.2f %-14.2f" % ("first", m["A_first"], m["B_first"], a["ratio_first"],
-                                                          a["paired_ratio_first_median"]))
-        print("%-10s %-12.2f %-12.2f %-10.2f %-14.2f" % ("re-run", m["A_rerun"], m["B_rerun"], a["ratio_rerun"],
-                                                          a["paired_ratio_rerun_median"]))
+        row = "%-10s %-12.2f %-12.2f %-10.2f %-14.2f"
+        print(row % ("first", m["A_first"], m["B_first"], a["ratio_first"], a["paired_ratio_first_median"]))
+        print(row % ("re-run", m["A_rerun"], m["B_rerun"], a["ratio_rerun"], a["paired_ratio_rerun_median"]))
         if "C" in m:
             print("floor (debug task, no module): %.2fs; wall ms per host above floor: %s" % (
                 m["C"], ", ".join("%s %.0f" % kv for kv in a["wall_ms_per_host_above_floor"].items())))
@@ -420,7 +419,7 @@ def print_report(res: Dict[str, Any]) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 10 hosts, 1 pair, 2 s render budget")
     ap.add_argument("--hosts", type=int, help="number of local hosts (default 50, quick 10)")
     ap.add_argument("--pairs", type=int, help="A/B rounds (default 5, quick 1)")

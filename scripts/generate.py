@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: voiceops.avr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write the files derived from the registry: docs/catalog.md and the stack role's argument specs.
@@ -52,12 +52,15 @@ def catalog_page(reg: Registry) -> str:
     ]
     for tid, tpl in sorted(reg.templates.items()):
         services = ", ".join("`%s`" % img.service_name for img in tpl.images)
-        lines.append("| `%s` | %s | %s | %s | %s |" % (tid, tpl.stack, "yes" if tpl.functional else "no",
-                                                   services, "`%s`" % tpl.example if tpl.example else ""))
+        example = "`%s`" % tpl.example if tpl.example else ""
+        functional = "yes" if tpl.functional else "no"
+        lines.append("| `%s` | %s | %s | %s | %s |" % (tid, tpl.stack, functional, services, example))
     lines += ["", "## Providers", "", "| provider | key | serves |", "|---|---|---|"]
     for name, provider in sorted(reg.providers.items()):
-        key = ("`%s`" % provider.env) if provider.env else ("file `%s` (0600)" % provider.file if provider.file
-                                                               else "none")
+        if provider.env:
+            key = "`%s`" % provider.env
+        else:
+            key = "file `%s` (0600)" % provider.file if provider.file else "none"
         serves = ", ".join("%s: `%s`" % (role, img.key) for role in SLOT_ROLES
                            for pname, img in sorted(reg.role_providers[role].items()) if pname == name)
         lines.append("| `%s` | %s | %s |" % (name, key, serves))
@@ -149,7 +152,8 @@ def argument_specs(reg: Registry) -> str:
         "stack_sip_port": {"type": "int", "default": 5060, "description": ["SIP port of Asterisk."]},
         "stack_sip_external_address": {"type": "str", "default": "127.0.0.1",
                                        "description": ["Address Asterisk announces for signaling and media."]},
-        "stack_sip_local_net": {"type": "str", "default": "127.0.0.1/32", "description": ["Local network of Asterisk."]},
+        "stack_sip_local_net": {"type": "str", "default": "127.0.0.1/32",
+                                "description": ["Local network of Asterisk."]},
         "stack_sip_endpoints": {"type": "list", "elements": "dict", "no_log": False,
                                 "default": [{"user": "1000", "password": "1000"}],
                                 "description": ["SIP endpoints (C(user), C(password))."]},

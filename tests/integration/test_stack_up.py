@@ -176,7 +176,8 @@ def test_taken_port_fails_preflight_before_anything_starts(collections_path, loc
     try:
         proc = play(collections_path, tmp_path, MODULAR)
         assert proc.returncode != 0
-        assert "port 25001/tcp on 127.0.0.1 (service itm-avr-core) is already in use" in proc.stdout, proc.stdout[-4000:]
+        expected = "port 25001/tcp on 127.0.0.1 (service itm-avr-core) is already in use"
+        assert expected in proc.stdout, proc.stdout[-4000:]
         assert project_containers("itest-modular") == []
         assert not (tmp_path / "itest-modular").exists()
     finally:

@@ -293,8 +293,8 @@ def test_token_to_a_service_the_template_dropped_is_refused() -> None:
     ({"env": {"avr-llm-openai": {"OPENAI_MODLE": "x"}}}, r"^env\.avr-llm-openai\.OPENAI_MODLE: service "
                                                          r"'avr-llm-openai' \(image 'llm/avr-llm-openai'\) has no "
                                                          r"variable 'OPENAI_MODLE'; did you mean 'OPENAI_MODEL'\?$"),
-    ({"env": {"avr-llm-openai": {"OPENAI_MAX_TOKENS": 100}}}, r"OPENAI_MAX_TOKENS: value 100 is an integer, not a string "
-                                                              r"\(quote it\)"),
+    ({"env": {"avr-llm-openai": {"OPENAI_MAX_TOKENS": 100}}},
+     r"OPENAI_MAX_TOKENS: value 100 is an integer, not a string \(quote it\)"),
     ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\nb"}}}, r"SYSTEM_PROMPT: value .* contains a newline"),
     ({"env": {"avr-llm-openai": {"SYSTEM_PROMPT": "a\x00b"}}}, r"SYSTEM_PROMPT: value .* contains a NUL"),
     ({"env": ["x"]}, r"^env: expected a mapping of service name to variables, got list"),

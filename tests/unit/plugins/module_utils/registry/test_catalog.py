@@ -221,7 +221,8 @@ def test_overriding_a_builtin_image_is_used_by_builtin_templates(key: str) -> No
 def test_overriding_builtin_provider_images_is_used_by_stack_selection() -> None:
     pairs = sorted((role, name, img.key) for role, mapping in BUILTIN.role_providers.items()
                    for name, img in mapping.items())
-    reg = effective_registry({"images": [override(key)["images"][0] for key in sorted({k for _, _, k in pairs})]})
+    keys = sorted({key for _role, _name, key in pairs})
+    reg = effective_registry({"images": [override(key)["images"][0] for key in keys]})
     stale = ["providers.%s=%s gives %s" % (role, name, reg.provider_image(role, name).image)
              for role, name, key in pairs
              if reg.provider_image(role, name) is not reg.images[key]]

@@ -66,8 +66,8 @@ def test_every_image_of_every_example_is_in_the_registry(examples_dir: Any) -> N
         if img is None:
             problems.append("%s: service %s has no registry image" % (example, service))
         elif img.image != image:
-            problems.append("%s: service %s runs %s, registry image %s runs %s" % (example, service, image,
-                                                                                     img.key, img.image))
+            problems.append("%s: service %s runs %s, registry image %s runs %s"
+                            % (example, service, image, img.key, img.image))
     assert not problems, "\n".join(problems)
 
 
