@@ -12,7 +12,7 @@ from typing import Any, Dict
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
-    ENV_FILE, AnsibleActionFail, StackAction, attributes_match,
+    ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match,
 )
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs, plan
 
@@ -22,24 +22,12 @@ class ActionModule(StackAction):
         "set": {"type": "dict", "default": {}},
         "unset": {"type": "dict", "default": {}},
         "reset": {"type": "bool", "default": False},
-        "provider_keys": {"type": "dict", "no_log": True, "default": {}},
-        "secrets": {"type": "dict", "no_log": True, "default": {}},
         "mode": {"type": "raw", "default": "0644"},
-        "owner": {"type": "str"},
-        "group": {"type": "str"},
-        "backup": {"type": "bool", "default": False},
     }
+    ARGUMENT_SPEC.update(SECRETS_SPEC)
+    ARGUMENT_SPEC.update(FILE_SPEC)
 
-    def run(self, tmp: Any = None, task_vars: Any = None) -> Dict[str, Any]:
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        try:
-            result.update(self._run(task_vars or {}))
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
-
-    def _run(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+    def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
         registry = self.registry(args["catalog"])
         try:

@@ -17,6 +17,8 @@ description:
   - Provider keys and secrets passed in are part of the result; do not print it in logs.
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description: A template id, or a mapping with C(stack) and C(providers).
@@ -58,9 +60,6 @@ options:
     description: Return missing required values as compose interpolations instead of failing.
     type: bool
     default: true
-  catalog:
-    description: Catalog mapping that adds or replaces images and templates.
-    type: dict
 """
 
 EXAMPLES = r"""

@@ -15,14 +15,13 @@ description:
     unresolved), and whether it is required or secret and what supplies it.
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description: A template id, or a mapping with C(stack) and C(providers).
     type: raw
     required: true
-  catalog:
-    description: Catalog mapping that adds or replaces images and templates.
-    type: dict
 """
 
 EXAMPLES = r"""

@@ -14,6 +14,8 @@ description:
     in role order, or only the images of one role.
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description:
@@ -21,9 +23,6 @@ options:
         V(workflow)), or V(all).
     type: str
     required: true
-  catalog:
-    description: Catalog mapping that adds or replaces images (see M(voiceops.avr.voice_compose)).
-    type: dict
 """
 
 EXAMPLES = r"""

@@ -15,6 +15,8 @@ description:
     same template's schema. Empty answers are left out, so the stack's defaults apply.
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description: Survey variable name to answer (other names are ignored).
@@ -24,9 +26,6 @@ options:
     description: The template id, or a mapping with C(stack) and C(providers), the survey was made for.
     type: raw
     required: true
-  catalog:
-    description: Catalog mapping that adds or replaces images and templates.
-    type: dict
 """
 
 EXAMPLES = r"""

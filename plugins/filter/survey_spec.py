@@ -20,14 +20,13 @@ description:
     voiceops.avr.stack reads them back with P(voiceops.avr.survey_answers#filter)."
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description: A template id, or a mapping with C(stack) and C(providers).
     type: raw
     required: true
-  catalog:
-    description: Catalog mapping that adds or replaces images and templates.
-    type: dict
 """
 
 EXAMPLES = r"""

@@ -14,6 +14,8 @@ description:
     in the effective registry).
 author:
   - voiceops.avr contributors
+extends_documentation_fragment:
+  - voiceops.avr.catalog
 options:
   _input:
     description:
@@ -21,9 +23,6 @@ options:
         describing a provider selection.
     type: raw
     required: true
-  catalog:
-    description: Catalog mapping that adds or replaces images and templates.
-    type: dict
 """
 
 EXAMPLES = r"""

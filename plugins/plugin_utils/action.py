@@ -37,6 +37,17 @@ SELECTION_SPEC: Dict[str, Dict[str, Any]] = {
     "project_dir": {"type": "path", "required": True},
 }
 
+#: Options of the actions that take keys and write a file (mode defaults differ per action).
+SECRETS_SPEC: Dict[str, Dict[str, Any]] = {
+    "provider_keys": {"type": "dict", "no_log": True, "default": {}},
+    "secrets": {"type": "dict", "no_log": True, "default": {}},
+}
+FILE_SPEC: Dict[str, Dict[str, Any]] = {
+    "owner": {"type": "str"},
+    "group": {"type": "str"},
+    "backup": {"type": "bool", "default": False},
+}
+
 
 def plain(value: Any) -> Any:
     """Task data without Ansible's tagged or lazy container types."""
@@ -49,6 +60,19 @@ class StackAction(ActionBase):
     TRANSFERS_FILES = False
     ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {}
     MUTUALLY_EXCLUSIVE: List[List[str]] = [["template", "stack"], ["template", "providers"]]
+
+    def run(self, tmp: Any = None, task_vars: Any = None) -> Dict[str, Any]:
+        result = super(StackAction, self).run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self.act(task_vars or {}))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """The action itself, given the task vars; returns the result fields."""
+        raise NotImplementedError
 
     def validated_args(self) -> Dict[str, Any]:
         spec = dict(SELECTION_SPEC)
@@ -131,7 +155,8 @@ def masked(text: str, secret_vars: Any, secret_values: Any) -> str:
     return mask_values(mask_env_lines(text, secret_vars), [v for v in secret_values if len(v) >= 6])
 
 
-__all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE"]
+__all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
+           "SECRETS_SPEC", "FILE_SPEC"]
 
 # Build the built-in registry, its digest and every template's plan once, when the controller
 # loads the action plugin, so forked workers inherit them instead of each building its own.
