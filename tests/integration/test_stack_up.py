@@ -136,6 +136,18 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
                 for binds in (item["HostConfig"]["PortBindings"] or {}).values():
                     assert all(b["HostIp"] == "127.0.0.1" for b in binds), binds
 
+        # A third deployment reusing the modular one's container names and subnet fails preflight,
+        # naming both problems, and starts nothing.
+        clash = dict(STS, stack_deployment="itest-clash", stack_service_prefix="itm",
+                     stack_subnet=MODULAR["stack_subnet"],
+                     stack_ports={"avr-core": ["45001:5001"], "avr-asterisk": [], "avr-ami": []})
+        refused = play(collections_path, tmp_path, clash)
+        assert refused.returncode != 0
+        assert "container name itm-avr-core is taken by deployment 'itest-modular'" in refused.stdout, \
+            refused.stdout[-4000:]
+        assert "subnet 172.31.101.0/24 of network itm-avr overlaps" in refused.stdout, refused.stdout[-4000:]
+        assert project_containers("itest-clash") == []
+
         modular = wait_reached("http://127.0.0.1:25001/status", ["ASR_URL", "LLM_URL", "TTS_URL"])
         assert "STS_URL" not in modular["env_names"]
         sts = wait_reached("http://127.0.0.1:35001/status", ["STS_URL"])
@@ -166,6 +178,7 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
     finally:
         down("itest-modular")
         down("itest-sts")
+        down("itest-clash")
 
 
 def test_taken_port_fails_preflight_before_anything_starts(collections_path, local_registry, tmp_path):
@@ -197,3 +210,17 @@ def test_unhealthy_service_fails_with_its_name_and_logs(collections_path, local_
         assert "standin" in proc.stdout.lower(), "the failing service's log lines are shown"
     finally:
         down("itest-sts")
+
+
+def test_preflight_names_a_missing_engine(collections_path, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1")
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
+                           "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable,
+                           "-m", "voiceops.avr.preflight", "-a", json.dumps({"project": "x", "docker": str(fake)})],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode != 0
+    assert "Docker engine not reachable" in proc.stdout and "Cannot connect to the Docker daemon" in proc.stdout
