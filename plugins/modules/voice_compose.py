@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - voiceops.avr.selection
+  - voiceops.avr.project_files
 options:
   deployment:
     description:
@@ -119,33 +120,10 @@ options:
         holds provider keys or secrets.
     type: raw
     default: '0600'
-  owner:
-    description: Owner of the written files.
-    type: str
-  group:
-    description: Group of the written files.
-    type: str
-  backup:
-    description: Keep a timestamped copy of the compose file before replacing it.
-    type: bool
-    default: false
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: Values of secret variables are masked on both sides of the diff; credential files are never shown.
-  idempotent:
-    description: Running the task again with the same inputs reports no change.
-    support: full
-  platform:
-    platforms: posix
 seealso:
   - module: voiceops.avr.voice_env
   - plugin: voiceops.avr.compose_document

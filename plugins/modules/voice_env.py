@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - voiceops.avr.selection
+  - voiceops.avr.project_files
 options:
   set:
     description:
@@ -63,32 +64,6 @@ options:
     description: Mode of C(environment.json).
     type: raw
     default: '0644'
-  owner:
-    description: Owner of C(environment.json).
-    type: str
-  group:
-    description: Group of C(environment.json).
-    type: str
-  backup:
-    description: Keep a timestamped copy of the store before replacing it.
-    type: bool
-    default: false
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    description: Running the task again with the same inputs reports no change.
-    support: full
-  platform:
-    platforms: posix
 seealso:
   - module: voiceops.avr.voice_compose
 """

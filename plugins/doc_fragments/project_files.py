@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Owner, group and backup of the files voice_compose and voice_env write, and the
+    # attributes both actions share (render on the controller, one module on the target).
+    DOCUMENTATION = r"""
+options:
+  owner:
+    description: Owner of the written files.
+    type: str
+  group:
+    description: Group of the written files.
+    type: str
+  backup:
+    description: Keep a timestamped copy of a file before replacing it.
+    type: bool
+    default: false
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    description: Running the task again with the same inputs reports no change.
+    support: full
+  platform:
+    platforms: posix
+"""
