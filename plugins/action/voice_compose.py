@@ -74,26 +74,41 @@ class ActionModule(StackAction):
         directory = args["project_dir"]
         diff_mode = bool(self._task.diff)
 
-        info = self.inspect(task_vars, directory, [compose_file, ENV_FILE] + credential_files,
-                            read=[ENV_FILE] + ([compose_file] if diff_mode else []), mask_vars=secret_vars)
-        stored = self.stored_env(info[ENV_FILE], directory)
-        try:
-            rendered = render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
-                              args["secrets"], stored.get("services") if stored else None, args["env"],
-                              args["allow_missing"], args["subnet"], args["image_prefix"],
-                              args["publish_address"], args["management_address"], args["ports"])
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
-        if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):
-            raise AnsibleActionFail("mode: %r would let other users read the provider keys and secrets in %s; "
-                                    "use 0600" % (args["mode"], compose_file))
+        names = [compose_file, ENV_FILE] + credential_files
+        read = [ENV_FILE] + ([compose_file] if diff_mode else [])
 
-        owner = {"owner": args["owner"], "group": args["group"]}
-        wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], **owner)]
-        wanted += [dict(name=name, content=text, mode="0600", **owner) for name, text in sorted(rendered.files.items())]
-        pending = [spec for spec in wanted
-                   if info[spec["name"]].get("checksum") != _sha1(spec["content"])
-                   or attributes_match(spec, info[spec["name"]]) is not True]
+        def render_with(stored: Any) -> Any:
+            return render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
+                          args["secrets"], stored, args["env"], args["allow_missing"], args["subnet"],
+                          args["image_prefix"], args["publish_address"], args["management_address"], args["ports"])
+
+        # One round trip when the project has no environment.json (the common first run and re-run
+        # without voice_env): render as if it were absent and let the target write only if it is.
+        written: Dict[str, Any] = {}
+        try:
+            rendered = render_with(None)
+        except RegistryError:
+            rendered = None  # may need values from environment.json: read it first
+        if rendered is not None:
+            wanted = self._wanted(rendered, args, compose_file)
+            written = self.files_module(task_vars, path=directory, inspect=names, read=read, mask_vars=secret_vars,
+                                        files=wanted, backup=args["backup"], expect_absent=[ENV_FILE])
+            info = dict(written.get("files", {}))
+            if written.get("precondition_failed"):
+                rendered, written = None, {}
+        if rendered is None:
+            info = self.inspect(task_vars, directory, names, read=read, mask_vars=secret_vars)
+            stored = self.stored_env(info[ENV_FILE], directory)
+            try:
+                rendered = render_with(stored.get("services") if stored else None)
+            except RegistryError as exc:
+                raise AnsibleActionFail(str(exc)) from None
+            wanted = self._wanted(rendered, args, compose_file)
+            pending = [spec for spec in wanted
+                       if info[spec["name"]].get("checksum") != _sha1(spec["content"])
+                       or attributes_match(spec, info[spec["name"]]) is not True]
+            if pending:
+                written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
 
         out: Dict[str, Any] = {
             "changed": False,
@@ -112,15 +127,23 @@ class ActionModule(StackAction):
         for img, name in zip(stack_plan.images, out["services"]):
             roles.setdefault(img.role, []).append(name)
         out["roles"] = roles
-        if pending:
-            written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
-            out["changed"] = bool(written.get("changed"))
-            out["written"] = written.get("written", [])
-            if written.get("backup_files"):
-                out["backup_file"] = written["backup_files"].get(compose_file)
+        out["changed"] = bool(written.get("changed"))
+        out["written"] = written.get("written", [])
+        if written.get("backup_files"):
+            out["backup_file"] = written["backup_files"].get(compose_file)
         if diff_mode and out["changed"]:
             out["diff"] = self._diff(info, wanted, rendered, secret_vars, directory)
         return out
+
+    def _wanted(self, rendered: Any, args: Dict[str, Any], compose_file: str) -> List[Dict[str, Any]]:
+        """The files to write for ``rendered``; refuses a readable mode for a file holding secrets."""
+        if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):
+            raise AnsibleActionFail("mode: %r would let other users read the provider keys and secrets in %s; "
+                                    "use 0600" % (args["mode"], compose_file))
+        owner = {"owner": args["owner"], "group": args["group"]}
+        wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], **owner)]
+        wanted += [dict(name=name, content=text, mode="0600", **owner) for name, text in sorted(rendered.files.items())]
+        return wanted
 
     def _diff(self, info: Dict[str, Any], wanted: List[Dict[str, Any]], rendered: Any, secret_vars: List[str],
               directory: str) -> List[Dict[str, Any]]:

@@ -70,6 +70,14 @@ options:
       group:
         description: Group of the file.
         type: str
+  expect_absent:
+    description:
+      - File names, relative to O(path), that must not exist for O(files) to be written. When one
+        exists, nothing is written and RV(precondition_failed) is true, so the caller can render
+        again with that file's content (O(inspect) and O(read) are still reported).
+    type: list
+    elements: str
+    default: []
   backup:
     description: Keep a timestamped copy of a file before it is replaced.
     type: bool
@@ -117,6 +125,10 @@ written:
   returned: when O(files) is set
   type: list
   elements: str
+precondition_failed:
+  description: Whether a file of O(expect_absent) existed, so that nothing was written.
+  returned: when O(expect_absent) is set
+  type: bool
 backup_files:
   description: Backup file path per replaced file name.
   returned: when O(backup) is true and a file was replaced
@@ -223,6 +235,7 @@ def main():
                 owner=dict(type="str"),
                 group=dict(type="str"),
             )),
+            expect_absent=dict(type="list", elements="str", default=[]),
             backup=dict(type="bool", default=False),
             directory_mode=dict(type="raw", default="0755"),
         ),
@@ -236,7 +249,10 @@ def main():
         result["files"] = dict(
             (name, _describe(os.path.join(directory, _safe_name(module, name)), name in read, params["mask_vars"]))
             for name in params["inspect"])
-    if params["files"]:
+    if params["expect_absent"]:
+        result["precondition_failed"] = any(
+            os.path.lexists(os.path.join(directory, _safe_name(module, name))) for name in params["expect_absent"])
+    if params["files"] and not result.get("precondition_failed"):
         if not result["directory_exists"] and not module.check_mode:
             mode = params["directory_mode"]
             try:
