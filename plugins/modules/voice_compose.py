@@ -29,6 +29,7 @@ description:
   - Output is byte-identical for identical inputs; the file starts with a comment naming the
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
+    Without an C(environment.json) in O(project_dir), the first run costs one too.
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -130,7 +131,8 @@ seealso:
     plugin_type: filter
 notes:
   - The registry, any catalog and the rendering stay on the controller; the target runs
-    M(voiceops.avr.project_files) once to inspect and once more only when a file must change.
+    M(voiceops.avr.project_files) once per host when the project has no C(environment.json) (it writes
+    only if that file is absent); otherwise once to read it and once more only when a file must change.
 """
 
 EXAMPLES = r"""
