@@ -14,7 +14,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, masked,
 )
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, describe, plan, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, describe, render
 
 HIDDEN = "(credential file: content hidden)\n"
 _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
@@ -56,12 +56,10 @@ class ActionModule(StackAction):
 
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
-        registry = self.registry(args["catalog"])
+        registry, template, stack_plan = self.resolve(args)
         try:
-            template = registry.select(args["template"], args["stack"], args["providers"])
             deployment = check_name(args["deployment"] or template.id, "deployment")
             check_name(args["service_prefix"], "service_prefix", allow_empty=True)
-            stack_plan = plan(registry, template)
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         compose_file = args["compose_file"]
@@ -127,6 +125,7 @@ class ActionModule(StackAction):
         for img, name in zip(stack_plan.images, out["services"]):
             roles.setdefault(img.role, []).append(name)
         out["roles"] = roles
+        out["credential_files"] = credential_files
         out["changed"] = bool(written.get("changed"))
         out["written"] = written.get("written", [])
         if written.get("backup_files"):

@@ -14,7 +14,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match,
 )
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs, plan
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs
 
 
 class ActionModule(StackAction):
@@ -29,10 +29,8 @@ class ActionModule(StackAction):
 
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
-        registry = self.registry(args["catalog"])
+        registry, template, stack = self.resolve(args)
         try:
-            template = registry.select(args["template"], args["stack"], args["providers"])
-            stack = plan(registry, template)
             check_secret_inputs(registry, args["provider_keys"], args["secrets"])
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None

@@ -226,6 +226,12 @@ roles:
   returned: always
   type: dict
   sample: {core: [avr-core], asterisk: [avr-asterisk]}
+credential_files:
+  description: Credential files (relative to O(project_dir)) the stack's providers use, written from O(provider_keys).
+  returned: always
+  type: list
+  elements: str
+  sample: [google.json]
 containers:
   description: Container names of the deployment.
   returned: always

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -21,9 +21,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import MASK, mask_env_lines, mask_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Plan, plan
 
 FILES_MODULE = "voiceops.avr.project_files"
 ENV_FILE = "environment.json"
@@ -82,6 +82,15 @@ class StackAction(ActionBase):
                                                     required_one_of=[["template", "stack"]],
                                                     required_together=[["stack", "providers"]])
         return dict(args)
+
+    def resolve(self, args: Mapping[str, Any]) -> Tuple[Registry, Template, Plan]:
+        """The effective registry, the selected template and its plan; bad input fails the task."""
+        registry = self.registry(args["catalog"])
+        try:
+            template = registry.select(args["template"], args["stack"], args["providers"])
+            return registry, template, plan(registry, template)
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
 
     def registry(self, catalog: Any) -> Registry:
         if catalog is None:

@@ -104,7 +104,7 @@ _PLANS: Dict[Tuple[int, str], Plan] = {}
 
 def plan(registry: Registry, template: Template) -> Plan:
     """Defaults per service for ``template``: image env, template overrides, core wiring."""
-    cache_key = (id(registry), template.id if template.id in registry.templates else repr(template))
+    cache_key = (id(registry), template.id)  # selections are cached by the registry, so identity holds
     found = _PLANS.get(cache_key)
     if found is not None and found.template is template:
         return found

@@ -113,6 +113,7 @@ class Registry:
             role: dict(role_providers.get(role, {})) for role in SLOT_ROLES
         }
         self._digest: Optional[str] = None
+        self._selections: Dict[Tuple[str, Tuple[Tuple[str, str], ...]], Template] = {}
         self.check()
 
     # -- consistency --------------------------------------------------------------------
@@ -215,6 +216,10 @@ class Registry:
             raise RegistryError("stack: unknown stack kind %r%s" % (stack, suggest(stack, STACK_SLOTS)))
         slots = STACK_SLOTS[stack]
         providers = dict(providers or {})
+        cache_key = (stack, tuple(sorted(providers.items())))
+        cached = self._selections.get(cache_key)
+        if cached is not None:
+            return cached
         for role in providers:
             if role not in slots:
                 raise RegistryError("providers.%s: a %s stack takes providers for %s only"
@@ -234,6 +239,7 @@ class Registry:
         tpl = Template(id=ident, description="%s stack (%s)" % (stack, ", ".join(
             "%s=%s" % (r, providers[r]) for r in slots)), stack=kind, overrides=base, **chosen)
         self._check_template(tpl, "selection")
+        self._selections[cache_key] = tpl
         return tpl
 
     # -- digest -------------------------------------------------------------------------
