@@ -11,12 +11,16 @@
 #   3. a docker-registry (Debian package) on 127.0.0.1:5000, started by hand (no systemd), with
 #      the stand-in pushed under every image name of the collection's registry:
 #      localhost:5000/agentvoiceresponse/avr-core:latest, ..., localhost:5000/mysql:8.0.15,
-#      localhost:5000/n8nio/n8n:latest (each with STANDIN_IMAGE and STANDIN_DEFAULT_PORTS set)
+#      localhost:5000/n8nio/n8n:latest (each with STANDIN_IMAGE and STANDIN_DEFAULT_PORTS set,
+#      STANDIN_VERSION unset), and each repository also as :v<version> for every version of
+#      STANDIN_VERSIONS (localhost:5000/mysql:v1.0.0, ...:v1.1.0: the same plus STANDIN_VERSION
+#      and label org.voiceops.standin.version, so every tag has its own manifest digest; for
+#      rollout tests, see tests/standin/README.md)
 #
-# Idempotent and fast on a re-run: an image is rebuilt only when missing, when its recipe
-# (label org.voiceops.recipe) changed, or with FORCE=1; the registry is started only when
-# http://127.0.0.1:5000/v2/ does not answer; a push is skipped when the registry already
-# serves the local image's manifest digest.
+# Idempotent and fast on a re-run: an image (each pushed tag is one) is rebuilt only when
+# missing, when its recipe (label org.voiceops.recipe) changed, or with FORCE=1; the registry
+# is started only when http://127.0.0.1:5000/v2/ does not answer; a push is skipped when the
+# registry already serves the local image's manifest digest.
 #
 # Needs: root, a running Docker engine with BuildKit/buildx (.ci/provision-docker.sh), apt
 # access to bookworm (and trixie for the -docker variant, as configured by provision-docker.sh).
@@ -26,6 +30,8 @@
 #              VOICEOPS_CACHE          cache directory (default /var/cache/voiceops)
 #              VOICEOPS_REGISTRY_DIR   registry config/data/log (default /var/lib/voiceops/registry)
 #              REGISTRY_ADDR           listen address (default 127.0.0.1:5000)
+#              STANDIN_VERSIONS        versions pushed as :v<version> (default "1.0.0 1.1.0";
+#                                      tags are only ever added to the registry, never removed)
 set -euo pipefail
 set -o errtrace
 
@@ -46,6 +52,8 @@ STANDIN_IMAGE=localhost/voiceops-standin:latest
 TARGET_PACKAGES=python3,python3-apt,sudo
 DOCKER_DEBS=(docker-cli docker-compose)   # taken from trixie (see header)
 RECIPE_VERSION=1                          # bump to force a rebuild everywhere
+# every registry repository is also pushed as :v<version> of each of these (see the header)
+STANDIN_VERSIONS=${STANDIN_VERSIONS:-1.0.0 1.1.0}
 export DEBIAN_FRONTEND=noninteractive
 
 T0=$SECONDS
@@ -318,62 +326,115 @@ for img in images.ALL_IMAGES:
 EOF
 }
 
-# Digest the registry serves for <repo>:<tag> (empty if none).
-remote_digest() {
-    curl -fsS --max-time 5 -o /dev/null -D - \
-        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-        "http://$REGISTRY_ADDR/v2/$1/manifests/$2" 2>/dev/null \
-        | awk -F': ' 'tolower($1) == "docker-content-digest" { gsub(/\r/, "", $2); print $2 }'
+# remote_digests <assoc array name> <repo:tag...>: fills the array with repo:tag -> manifest
+# digest the registry serves (no entry when it serves none), by HEAD requests in one
+# parallel curl.
+remote_digests() {
+    local -n digests_into=$1
+    local ref url digest base="http://$REGISTRY_ADDR/v2/" args=()
+    shift
+    digests_into=()
+    for ref in "$@"; do
+        args+=(-o /dev/null "$base${ref%:*}/manifests/${ref##*:}")
+    done
+    while read -r url digest; do
+        ref=${url#"$base"}
+        # shellcheck disable=SC2034 # a nameref: the caller's associative array
+        if [[ -n $digest ]]; then digests_into["${ref%/manifests/*}:${ref##*/manifests/}"]=$digest; fi
+    done < <(curl -sS -I --parallel --parallel-max 16 --max-time 5 \
+                 -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+                 -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+                 -w '%{url_effective} %header{docker-content-digest}\n' "${args[@]}" 2>/dev/null || true)
+}
+
+# image_recipes <assoc array name> <image...>: fills the array with recipe label -> repo
+# digests of each image that exists, in one `docker image inspect` (a missing image prints
+# nothing; a recipe names the one target it was built for).
+image_recipes() {
+    local -n recipes_into=$1
+    local recipe digests
+    shift
+    recipes_into=()
+    while read -r recipe digests; do
+        # shellcheck disable=SC2034 # a nameref: the caller's associative array
+        if [[ -n $recipe ]]; then recipes_into["$recipe"]=$digests; fi
+    done < <(docker image inspect -f '{{index .Config.Labels "org.voiceops.recipe"}} {{join .RepoDigests " "}}' \
+                 "$@" 2>/dev/null || true)
+}
+
+# Bake target (JSON) of one stand-in image: the stand-in plus ENV and labels, no layer.
+# bake_target <name> <target> <recipe> <ref> <ports> <version (empty: none)>
+bake_target() {
+    local env="STANDIN_IMAGE=$4 STANDIN_DEFAULT_PORTS=\\\"$5\\\""
+    local labels="org.voiceops.recipe=$3 org.voiceops.standin.for=$4"
+    if [[ -n $6 ]]; then
+        env+=" STANDIN_VERSION=$6"
+        labels+=" org.voiceops.standin.version=$6"
+    fi
+    printf '"%s": {"context": "context", "pull": false, "tags": ["%s"], "dockerfile-inline": "FROM %s\\nENV %s\\nLABEL %s\\n"}' \
+        "$1" "$2" "$STANDIN_IMAGE" "$env" "$labels"
 }
 
 push_standins() {
-    local standin_id lines line ref ports repo tag target want info digest kept=0 i
-    local targets=() wants=() stale=() todo=()
+    local standin_id lines line ref ports repo tag target version digest word kept=0 i
+    local targets=() versions=() refs=() portss=() wants=() stale=() todo=()
+    local -A seen_repo=() built=()
     standin_id=$(docker image inspect -f '{{.Id}}' "$STANDIN_IMAGE") || die "$STANDIN_IMAGE missing"
     mapfile -t lines < <(registry_images)
     ((${#lines[@]})) || die "no image found in the collection's registry"
 
-    # 1. one image per name: the stand-in plus STANDIN_IMAGE/STANDIN_DEFAULT_PORTS (no layer),
-    #    (re)built in a single `buildx bake` when missing or out of date
+    # Every tag to serve: each registry image under its own tag (STANDIN_VERSION unset, the
+    # same recipe as before versions existed) and, once per repository, as v<version> for each
+    # of STANDIN_VERSIONS (STANDIN_VERSION set: every tag has its own manifest digest).
+    add_tag() {  # add_tag <target> <version or empty> (ref and ports: the caller's)
+        targets+=("$1") versions+=("$2") refs+=("$ref") portss+=("$ports")
+        wants+=("$(printf '%s %s %s%s\n' "$standin_id" "$ref" "$ports" "${2:+ $2}" | sha)")
+    }
+    for line in "${lines[@]}"; do
+        ref=${line%% *}
+        ports=${line#"$ref"}; ports=${ports# }
+        if [[ ${ref##*/} == *:* ]]; then repo=${ref%:*} tag=${ref##*:}; else repo=$ref tag=latest; fi
+        add_tag "$REGISTRY_PREFIX$repo:$tag" ""
+        [[ -n ${seen_repo[$repo]:-} ]] && continue   # another tag of a repository: no second v<version> set
+        seen_repo[$repo]=1
+        for version in $STANDIN_VERSIONS; do
+            add_tag "$REGISTRY_PREFIX$repo:v$version" "$version"
+        done
+    done
+
+    # 1. one image per tag, (re)built in a single `buildx bake` when missing or out of date
+    image_recipes built "${targets[@]}"
     local bake=$CACHE/standin-bake/bake.json
     mkdir -p "$CACHE/standin-bake/context"   # empty build context
     printf '{"target": {' >"$bake"
-    for i in "${!lines[@]}"; do
-        line=${lines[$i]}
-        ref=${line%% *}
-        ports=${line#"$ref"}; ports=${ports# }
-        repo=${ref%%:*}
-        tag=latest
-        [[ $ref == *:* ]] && tag=${ref##*:}
-        target=$REGISTRY_PREFIX$repo:$tag
-        want=$(printf '%s %s %s\n' "$standin_id" "$ref" "$ports" | sha)
-        targets+=("$target") wants+=("$want")
-        if [[ $FORCE != 1 ]] && [[ $(image_label "$target" org.voiceops.recipe) == "$want" ]]; then
+    for i in "${!targets[@]}"; do
+        if [[ $FORCE != 1 && -n ${built[${wants[$i]}]+set} ]]; then
             continue
         fi
         ((${#stale[@]})) && printf ',' >>"$bake"
         stale+=("i$i")
-        printf '"i%d": {"context": "context", "pull": false, "tags": ["%s"], "dockerfile-inline": "FROM %s\\nENV STANDIN_IMAGE=%s STANDIN_DEFAULT_PORTS=\\"%s\\"\\nLABEL org.voiceops.recipe=%s org.voiceops.standin.for=%s\\n"}' \
-            "$i" "$target" "$STANDIN_IMAGE" "$ref" "$ports" "$want" "$ref" >>"$bake"
+        bake_target "i$i" "${targets[$i]}" "${wants[$i]}" "${refs[$i]}" "${portss[$i]}" "${versions[$i]}" >>"$bake"
     done
     printf '}}\n' >>"$bake"
     if ((${#stale[@]})); then
         (cd "$CACHE/standin-bake" && docker buildx bake -f "$bake" --progress quiet "${stale[@]}" >/dev/null 2>"$CACHE/bake.log") \
             || { tail -n 20 "$CACHE/bake.log" >&2; die "docker buildx bake of the stand-in images failed"; }
         log "tagged ${#stale[@]} stand-in images"
+        image_recipes built "${targets[@]}"
     fi
 
     # 2. push what the registry does not serve with the local digest yet
+    local -A served=()
+    remote_digests served "${targets[@]#"$REGISTRY_PREFIX"}"
     for i in "${!targets[@]}"; do
         target=${targets[$i]}
-        repo=${target#"$REGISTRY_PREFIX"}; tag=${repo##*:}; repo=${repo%:*}
-        info=$(docker image inspect -f '{{index .Config.Labels "org.voiceops.recipe"}} {{join .RepoDigests " "}}' "$target") \
-            || die "$target missing after the build"
-        [[ ${info%% *} == "${wants[$i]}" ]] || die "$target has recipe ${info%% *}, expected ${wants[$i]}"
-        digest=$(tr ' ' '\n' <<<"${info#* }" \
-                 | awk -v r="$REGISTRY_PREFIX$repo@" 'index($0, r) == 1 { print substr($0, length(r) + 1); exit }')
-        if [[ -n $digest && $(remote_digest "$repo" "$tag") == "$digest" ]]; then
+        repo=${target#"$REGISTRY_PREFIX"}; repo=${repo%:*}
+        [[ -n ${built[${wants[$i]}]+set} ]] || die "$target missing or not of recipe ${wants[$i]} after the build"
+        digest=
+        for word in ${built[${wants[$i]}]}; do   # the digest of the local image in this repository
+            if [[ $word == "$REGISTRY_PREFIX$repo@"* ]]; then digest=${word#*@}; break; fi
+        done
+        if [[ -n $digest && ${served[${target#"$REGISTRY_PREFIX"}]:-} == "$digest" ]]; then
             kept=$((kept + 1))
         else
             todo+=("$target")
@@ -386,11 +447,11 @@ push_standins() {
         if ((${#todo[@]} > 1)); then
             # shellcheck disable=SC2016
             printf '%s\n' "${todo[@]:1}" \
-                | xargs -P 4 -I{} sh -c 'docker push -q "$1" >/dev/null || { echo "docker push $1 failed" >&2; exit 255; }' _ {} \
+                | xargs -P 8 -I{} sh -c 'docker push -q "$1" >/dev/null || { echo "docker push $1 failed" >&2; exit 255; }' _ {} \
                 || die "docker push failed"
         fi
     fi
-    log "registry: ${#lines[@]} images (${#todo[@]} pushed, $kept already there)"
+    log "registry: ${#lines[@]} images, ${#targets[@]} tags (own tag + v${STANDIN_VERSIONS// /, v}): ${#todo[@]} pushed, $kept already there"
 }
 
 verify_pull() {
@@ -414,6 +475,10 @@ if ! flock -n 9; then
     log "another build-images.sh run holds $LOCK_FILE; waiting"
     flock 9
 fi
+
+for v in $STANDIN_VERSIONS; do
+    [[ $v =~ ^[0-9A-Za-z][0-9A-Za-z._-]{0,126}$ ]] || die "STANDIN_VERSIONS: '$v' cannot be part of a tag (v$v)"
+done
 
 what=${1:-all}
 case $what in

@@ -89,6 +89,45 @@ def catalog_page(reg: Registry) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+#: Options of the release machinery (tags, digests, releases, health gate), shared by both entry points.
+RELEASE_OPTIONS: Dict[str, Any] = {
+    "stack_tag_environment": {"type": "str", "default": "dev", "choices": ["dev", "prod"],
+                              "description": ["Environment whose tag policy every image must follow (V(prod): only "
+                                              "release tags vX.Y.Z for AVR images, version numbers for others)."]},
+    "stack_tag": {"type": "str", "default": "",
+                  "description": ["Tag for every image whose registry entry names no tag of its own, "
+                                  "e.g. V(v1.4.0) or V(dev-20261122093000)."]},
+    "stack_tags": {"type": "dict", "default": {}, "description": ["Tag per registry service name."]},
+    "stack_digests": {"type": "dict", "default": {},
+                      "description": ["Digest (V(sha256:...)) per registry service name."]},
+    "stack_resolve_digests": {"type": "bool", "default": True,
+                              "description": ["Pull every image, resolve its tag to a digest, run and record "
+                                              "C(repository:tag@digest)."]},
+    "stack_registry_accounts": {
+        "type": "list", "elements": "dict", "default": [],
+        "description": ["Registry accounts to log in to before pulling: C(name), C(url), C(provider), "
+                        "C(namespace), C(username), C(read_only) (must be true) and C(credential_ref), a reference "
+                        "to the password or token - C({vault: variable}), C({env: NAME}) or C({file: path}) "
+                        "on the controller. Only the Docker credential store of the host receives the value."]},
+    "stack_releases_keep": {"type": "int", "default": 5,
+                            "description": ["Release directories kept on the host (older ones are pruned)."]},
+    "stack_health_checks": {"type": "list", "elements": "dict", "default": [],
+                            "description": ["HTTP checks of the health gate, run from the host after every service "
+                                            "is running/healthy: C(url), C(status) (default 200)."]},
+    "stack_health_timeout": {"type": "int", "default": 60,
+                             "description": ["Seconds the HTTP checks may take to pass."]},
+    "stack_rollback_on_failure": {"type": "bool", "default": True,
+                                  "description": ["Restore the last active release when a new one fails the gate."]},
+    "stack_retry_failed": {"type": "bool", "default": False,
+                           "description": ["Apply a release whose content already failed the gate on this host "
+                                           "(by default such a run changes nothing and fails)."]},
+    "stack_trace_id": {"type": "str", "default": "",
+                       "description": ["Trace id recorded in the history (default: VOICEOPS_TRACE_ID or generated)."]},
+    "stack_actor": {"type": "str", "default": "",
+                    "description": ["Who runs it, for the history (default: VOICEOPS_ACTOR, else the controller user)."]},
+}
+
+
 def argument_specs(reg: Registry) -> str:
     templates = ", ".join(sorted(reg.templates))
     providers = "; ".join("%s: %s" % (role, ", ".join(sorted(reg.role_providers[role]))) for role in SLOT_ROLES)
@@ -165,6 +204,18 @@ def argument_specs(reg: Registry) -> str:
         "stack_log_lines": {"type": "int", "default": 30,
                             "description": ["Log lines shown for a service that fails to start."]},
     }
+    options.update(RELEASE_OPTIONS)
+    rollback_options = {name: options[name] for name in (
+        "stack_deployment", "stack_project_dir", "stack_pull", "stack_wait", "stack_wait_timeout",
+        "stack_log_lines")}
+    rollback_options.update(RELEASE_OPTIONS)
+    rollback_options["stack_rollback_release"] = {
+        "type": "str", "default": "previous",
+        "description": ["Release id to go back to, or V(previous) for the last active release before the "
+                        "current one."]}
+    for name in ("stack_tag_environment", "stack_tag", "stack_tags", "stack_digests", "stack_resolve_digests",
+                 "stack_registry_accounts", "stack_retry_failed", "stack_rollback_on_failure"):
+        del rollback_options[name]
     spec = {"argument_specs": {"main": {
         "short_description": "Deploy or remove one AVR voice-agent deployment with Docker Compose",
         "description": [
@@ -173,6 +224,14 @@ def argument_specs(reg: Registry) -> str:
             "then runs the stack with community.docker.docker_compose_v2.",
         ],
         "options": options,
+    }, "rollback": {
+        "short_description": "Roll a deployment back to an earlier release kept on the host",
+        "description": [
+            "Generated by scripts/generate.py; do not edit.",
+            "Puts the release's compose file and environment.json back, runs it through the health gate,",
+            "records the current release rolled_back and the restored one active.",
+        ],
+        "options": rollback_options,
     }}}
     return "---\n" + yaml.safe_dump(spec, sort_keys=False, width=110, default_flow_style=False)
 

@@ -14,6 +14,8 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, masked,
 )
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
+from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, describe, render
 
 HIDDEN = "(credential file: content hidden)\n"
@@ -49,6 +51,11 @@ class ActionModule(StackAction):
         "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
         "compose_file": {"type": "str", "default": "docker-compose.yml"},
+        "tag": {"type": "str"},
+        "tags": {"type": "dict", "default": {}},
+        "digests": {"type": "dict", "default": {}},
+        "tag_environment": {"type": "str", "default": "dev", "choices": list(ENVIRONMENTS)},
+        "registry_digest": {"type": "str"},
         "mode": {"type": "raw", "default": "0600"},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
@@ -57,9 +64,15 @@ class ActionModule(StackAction):
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
         registry, template, stack_plan = self.resolve(args)
+        if args["registry_digest"] and args["registry_digest"] != registry.digest:
+            raise AnsibleActionFail("registry_digest: %r was asked for, but this collection (with its catalog) has "
+                                    "registry digest %r; install the collection version that rendered it"
+                                    % (args["registry_digest"], registry.digest))
         try:
             deployment = check_name(args["deployment"] or template.id, "deployment")
             check_name(args["service_prefix"], "service_prefix", allow_empty=True)
+            references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
+                                          args["digests"], args["tag_environment"])
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         compose_file = args["compose_file"]
@@ -78,7 +91,8 @@ class ActionModule(StackAction):
         def render_with(stored: Any) -> Any:
             return render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
                           args["secrets"], stored, args["env"], args["allow_missing"], args["subnet"],
-                          args["image_prefix"], args["publish_address"], args["management_address"], args["ports"])
+                          args["image_prefix"], args["publish_address"], args["management_address"], args["ports"],
+                          references)
 
         # One round trip when the project has no environment.json (the common first run and re-run
         # without voice_env): render as if it were absent and let the target write only if it is.
@@ -125,6 +139,13 @@ class ActionModule(StackAction):
         for img, name in zip(stack_plan.images, out["services"]):
             roles.setdefault(img.role, []).append(name)
         out["roles"] = roles
+        out["images"] = {
+            img.service_name: {"service": name, "reference": str(references[img.service_name]),
+                               "repository": references[img.service_name].repository,
+                               "tag": references[img.service_name].tag,
+                               "digest": references[img.service_name].digest, "tag_policy": img.tag_policy}
+            for img, name in zip(stack_plan.images, out["services"])
+        }
         out["credential_files"] = credential_files
         out["changed"] = bool(written.get("changed"))
         out["written"] = written.get("written", [])

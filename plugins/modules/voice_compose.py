@@ -86,6 +86,40 @@ options:
       - Prefix put before every image reference, for a registry mirror, for example C(localhost:5000/).
     type: str
     default: ''
+  tag:
+    description:
+      - Tag every image runs whose registry entry names no tag of its own (the AVR images; MySQL and n8n
+        keep theirs), for example V(v1.4.0) or V(dev-20261122093000).
+      - Without it, those images run their O(catalog) C(pinned_tag), else C(latest).
+    type: str
+  tags:
+    description:
+      - Tag per registry service name, over O(tag) and any C(pinned_tag) (a C(pinned_digest) of the image
+        then no longer applies).
+    type: dict
+    default: {}
+  digests:
+    description:
+      - Digest (V(sha256:...)) per registry service name; the service runs C(repository:tag@digest), which
+        Docker pulls and runs by digest whatever the tag points at now.
+    type: dict
+    default: {}
+  tag_environment:
+    description:
+      - Environment whose tag policy every image reference must follow. Each image names its policy
+        (C(tag_policy) in the registry or O(catalog)). Policy C(avr) allows C(dev-YYYYMMDDHHmmss),
+        C(vX.Y.Z) and C(latest) in V(dev) and only C(vX.Y.Z) in V(prod); policy C(upstream) allows any
+        tag in V(dev) and a version number in V(prod). A reference pinned by digest alone passes.
+      - An untagged image counts as C(latest), so V(prod) refuses it until a tag or digest is given.
+    type: str
+    choices: [dev, prod]
+    default: dev
+  registry_digest:
+    description:
+      - Registry digest the rendering must come from (as recorded in a release). The task fails, naming
+        both digests, when this collection and its O(catalog) have another one, so that a re-render of a
+        recorded release cannot silently differ.
+    type: str
   ports:
     description:
       - Published ports per registry service name, replacing the template's (for example
@@ -171,6 +205,18 @@ EXAMPLES = r"""
     env:
       avr-sts-ultravox:
         ULTRAVOX_AGENT_ID: "{{ ultravox_agent_id }}"
+
+- name: Roll a production deployment to a release tag, core pinned by digest
+  voiceops.avr.voice_compose:
+    template: openai
+    project_dir: /srv/avr/openai
+    tag_environment: prod
+    tag: v1.4.0
+    digests:
+      avr-core: sha256:7d2f0c5c3c1be3a4e0c1c4f1f3f0a1b2c3d4e5f60718293a4b5c6d7e8f901234
+    provider_keys:
+      openai: "{{ vault_openai_key }}"
+      deepgram: "{{ vault_deepgram_key }}"
 """
 
 RETURN = r"""
@@ -248,6 +294,20 @@ mounts:
       configuration files), so that a play can restart exactly the services whose mounted files changed.
   returned: always
   type: dict
+images:
+  description:
+    - Per registry service name, the image reference the service runs and its parts, and the image's tag
+      policy. C(tag) is null for an untagged reference (C(latest)); C(digest) is null unless pinned.
+  returned: always
+  type: dict
+  sample:
+    avr-core:
+      service: avr-core
+      reference: localhost:5000/agentvoiceresponse/avr-core:v1.1.0
+      repository: localhost:5000/agentvoiceresponse/avr-core
+      tag: v1.1.0
+      digest: null
+      tag_policy: avr
 backup_file:
   description: Backup of the previous compose file.
   returned: when O(backup=true) and the file changed

@@ -287,12 +287,15 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
            provider_keys: Optional[Mapping[str, str]] = None, secrets: Optional[Mapping[str, str]] = None,
            stored_env: Any = None, env: Any = None, allow_missing: bool = False,
            subnet: Optional[str] = None, image_prefix: str = "", publish_address: Optional[str] = None,
-           management_address: Optional[str] = None, ports: Any = None) -> Rendered:
+           management_address: Optional[str] = None, ports: Any = None,
+           references: Optional[Mapping[str, Any]] = None) -> Rendered:
     """The compose file (and credential files) for one deployment.
 
     ``ports`` replaces the published ports of services (by registry service name);
     ``publish_address`` binds every published port to one host address, and
     ``management_address`` (default: ``publish_address``) the images' management ports.
+    ``references`` (service -> image reference, see ``references.image_references``) replaces
+    ``image_prefix`` + the registry's image.
     """
     check_name(deployment, "deployment")
     check_name(service_prefix, "service_prefix", allow_empty=True)
@@ -357,8 +360,9 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
             if not raw:
                 value = _escape(resolve_tokens(value, names, where))
             environment[var.name] = value
+        image = str(references[service]) if references else image_prefix + img.image
         services[names[service]] = _service(img, template, names[service], environment, by_role,
-                                            network_key, image_prefix, published)
+                                            network_key, image, published)
     if missing:
         raise RenderError("template %r: missing required values: %s" % (template.id, "; ".join(missing)))
 
@@ -379,11 +383,11 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
 
 
 def _service(img: Image, template: Template, container: str, environment: Dict[str, str],
-             by_role: Mapping[str, str], network_key: str, image_prefix: str,
+             by_role: Mapping[str, str], network_key: str, image: str,
              published: "Published") -> Dict[str, Any]:
     ovr = template.override(img.service_name)
     unset = ovr.unset if ovr is not None else ()
-    svc: Dict[str, Any] = {"image": image_prefix + img.image}
+    svc: Dict[str, Any] = {"image": image}
     if img.platform and "platform" not in unset:
         svc["platform"] = img.platform
     svc["container_name"] = container

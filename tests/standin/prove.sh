@@ -5,11 +5,18 @@
 # pulled from the local registry (localhost:5000/...), ports published on 127.0.0.1 only
 # (host ports chosen by Docker, so it cannot clash with anything else), a non-default
 # subnet, project `standin-proof`. Checks:
+#   * the registry serves every repository of the collection's registry under its own tag
+#     and as v1.0.0 and v1.1.0 (STANDIN_VERSIONS), each tag with its own manifest digest;
 #   * `docker compose up -d --wait` gets every service healthy (the stand-in healthcheck,
 #     and for mysql the registry's own `mysqladmin ping -h localhost` healthcheck while
 #     the stand-in is given mysql's `command:`);
 #   * core's /status (through its published 127.0.0.1 port) shows ASR_URL, LLM_URL and
 #     TTS_URL reached; the LLM's /status (through `docker compose exec`) shows AMI_URL reached;
+#   * core's /health answers 200 {"status": "ok", "version": null, ...};
+#   * profile `versions`: avr-core :v1.0.0 and :v1.1.0 side by side, both with
+#     STANDIN_BROKEN_VERSIONS=1.1.0: v1.0.0's /health answers 200 with its version and the
+#     container turns healthy; v1.1.0's answers 503 {"status": "broken", ...}, it logs
+#     that it is marked broken, and the same healthcheck turns it unhealthy;
 #   * every published port is bound to 127.0.0.1; the network has the requested subnet;
 #   * `docker compose down -v` leaves no container, network or volume of the project.
 #
@@ -18,6 +25,7 @@
 #              PROOF_PROJECT    compose project name (default standin-proof)
 #              PROOF_SUBNET     network subnet (default 172.29.0.0/24)
 #              KEEP=1           leave the stack and the temp dir up for inspection
+#              STANDIN_VERSIONS the versions build-images.sh pushes (default "1.0.0 1.1.0")
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,10 +33,14 @@ REPO=$(cd "$HERE/../.." && pwd)
 PROJECT=${PROOF_PROJECT:-standin-proof}
 SUBNET=${PROOF_SUBNET:-172.29.0.0/24}
 PREFIX=localhost:5000/
+REGISTRY_URL=http://127.0.0.1:5000
+read -r -a VERSIONS <<<"${STANDIN_VERSIONS:-1.0.0 1.1.0}"
+OLD_V=${VERSIONS[0]} NEW_V=${VERSIONS[-1]}   # the rollout pair checked below
 T0=$SECONDS
 
 say() { printf '[prove %3ds] %s\n' "$((SECONDS - T0))" "$*"; }
 fail() { printf '[prove] FAIL: %s\n' "$*" >&2; exit 1; }
+((${#VERSIONS[@]} >= 2)) || fail "STANDIN_VERSIONS must name at least two versions (old, new)"
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     "$REPO/.ci/build-images.sh" >/dev/null 2>"${TMPDIR:-/tmp}/standin-prove-build.log" \
@@ -36,8 +48,35 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     say "images and registry ready ($(grep -o 'done in .*' "${TMPDIR:-/tmp}/standin-prove-build.log"))"
 fi
 
+# --- every repository under its own tag and as v<version>, each with its own digest --------
+manifest_digest() {  # manifest_digest <repo> <tag>: Docker-Content-Digest, empty if none
+    curl -fsS --max-time 5 -o /dev/null -D - \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        "$REGISTRY_URL/v2/$1/manifests/$2" 2>/dev/null \
+        | awk -F': ' 'tolower($1) == "docker-content-digest" { gsub(/\r/, "", $2); print $2 }'
+}
+mapfile -t refs < <(PYTHONPATH=$REPO/plugins/module_utils python3 -c \
+    'from registry import images; print("\n".join(img.image for img in images.ALL_IMAGES))')
+((${#refs[@]})) || fail "no image found in the collection's registry"
+declare -A seen_digest=()
+for ref in "${refs[@]}"; do
+    if [[ ${ref##*/} == *:* ]]; then repo=${ref%:*} tag=${ref##*:}; else repo=$ref tag=latest; fi
+    for t in "$tag" "${VERSIONS[@]/#/v}"; do
+        digest=$(manifest_digest "$repo" "$t")
+        [[ -n $digest ]] || fail "the registry does not serve $repo:$t"
+        [[ -z ${seen_digest[$digest]:-} ]] || fail "$repo:$t has the digest of ${seen_digest[$digest]} ($digest)"
+        seen_digest[$digest]=$repo:$t
+    done
+done
+say "registry: ${#refs[@]} repositories, each as its own tag + ${VERSIONS[*]/#/v}: ${#seen_digest[@]} distinct digests"
+say "  avr-core:v$OLD_V $(manifest_digest agentvoiceresponse/avr-core "v$OLD_V")"
+say "  avr-core:v$NEW_V $(manifest_digest agentvoiceresponse/avr-core "v$NEW_V")"
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/standin-proof.XXXXXX")
+# (profile `versions` always on for the commands that take the project down)
 dc() { docker compose -p "$PROJECT" --project-directory "$WORK" -f "$WORK/docker-compose.yml" "$@"; }
+dc_all() { dc --profile versions "$@"; }
 
 cleanup() {
     local rc=$?
@@ -46,10 +85,10 @@ cleanup() {
         return
     fi
     if ((rc)); then
-        dc ps -a >&2 || true
-        dc logs --no-color --tail 15 >&2 || true
+        dc_all ps -a >&2 || true
+        dc_all logs --no-color --tail 15 >&2 || true
     fi
-    dc down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    dc_all down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -66,6 +105,19 @@ x-standin-health: &standin-health
   interval: 1s
   timeout: 3s
   retries: 30
+
+x-core-version: &core-version
+  platform: linux/x86_64
+  environment:
+    PORT: "5001"
+    # a host where the new version fails its health check
+    STANDIN_BROKEN_VERSIONS: "$NEW_V"
+  ports: ["127.0.0.1::5001"]
+  healthcheck:
+    <<: *standin-health
+    retries: 2   # unhealthy within seconds
+  networks: [avr]
+  profiles: [versions]
 
 services:
   avr-core:
@@ -168,6 +220,15 @@ services:
       interval: 1s
     networks: [avr]
 
+  # two tagged versions side by side (profile "versions": the plain "up" leaves them out)
+  avr-core-old:
+    <<: *core-version
+    image: ${PREFIX}agentvoiceresponse/avr-core:v$OLD_V
+
+  avr-core-new:
+    <<: *core-version
+    image: ${PREFIX}agentvoiceresponse/avr-core:v$NEW_V
+
 networks:
   avr:
     driver: bridge
@@ -176,8 +237,8 @@ networks:
         - subnet: ${SUBNET}
 EOF
 
-dc down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true   # leftovers of an aborted run
-dc config --quiet || fail "docker compose config rejects the proof file"
+dc_all down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true   # leftovers of an aborted run
+dc_all config --quiet || fail "docker compose config rejects the proof file"
 
 say "docker compose up -d --wait --pull always (project $PROJECT, subnet $SUBNET)"
 # --pull always: every image really comes from the local registry (its layers are local
@@ -222,6 +283,45 @@ until out=$(dc exec -T avr-llm-openai python3 -c \
 done
 say "$out"
 
+# --- /health: 200 and the version (none on the registry's own tag) ------------------------
+health() {  # health <addr>: "<HTTP code> <compact JSON body>"
+    local body=$WORK/health.json
+    rm -f "$body"
+    curl -s --max-time 3 -o "$body" -w '%{http_code} ' "http://$1/health" 2>/dev/null || true
+    python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), sort_keys=True))' "$body" 2>/dev/null \
+        || printf '(no JSON)\n'
+}
+out=$(health "$core_addr")
+[[ $out == '200 {"image": "agentvoiceresponse/avr-core", "status": "ok", "version": null}' ]] \
+    || fail "avr-core /health: $out"
+say "avr-core /health: $out"
+
+# --- two tagged versions, the new one marked broken -----------------------------------------
+dc_all up -d --pull always avr-core-old avr-core-new >"$WORK/up-versions.log" 2>&1 \
+    || { sed 's/^/    /' "$WORK/up-versions.log" >&2; fail "docker compose up of avr-core v$OLD_V and v$NEW_V failed"; }
+old_addr=$(dc_all port avr-core-old 5001)
+new_addr=$(dc_all port avr-core-new 5001)
+want_old='200 {"image": "agentvoiceresponse/avr-core", "status": "ok", "version": "'$OLD_V'"}'
+want_new='503 {"status": "broken", "version": "'$NEW_V'"}'
+deadline=$((SECONDS + 30))
+until [[ $(health "$old_addr") == "$want_old" && $(health "$new_addr") == "$want_new" ]]; do
+    ((SECONDS < deadline)) || fail "v$OLD_V /health: $(health "$old_addr"); v$NEW_V /health: $(health "$new_addr")"
+    sleep 0.5
+done
+say "avr-core:v$OLD_V /health: $want_old"
+say "avr-core:v$NEW_V /health: $want_new (STANDIN_BROKEN_VERSIONS=$NEW_V)"
+# the container's stdout only (its stderr, where the rest of its log goes, is dropped)
+logged=$(docker logs "$(dc_all ps -q avr-core-new)" 2>/dev/null \
+         | grep -cx "standin: version $NEW_V is marked broken (STANDIN_BROKEN_VERSIONS)" || true)
+[[ $logged == 1 ]] || fail "avr-core:v$NEW_V printed the 'marked broken' line to stdout $logged times, expected once"
+state() { docker inspect -f '{{.State.Health.Status}}' "$(dc_all ps -q "$1")"; }
+deadline=$((SECONDS + 30))
+until [[ $(state avr-core-old) == healthy && $(state avr-core-new) == unhealthy ]]; do
+    ((SECONDS < deadline)) || fail "health: v$OLD_V $(state avr-core-old), v$NEW_V $(state avr-core-new)"
+    sleep 0.5
+done
+say "healthcheck: avr-core:v$OLD_V healthy, avr-core:v$NEW_V unhealthy; v$NEW_V logged that it is marked broken"
+
 # --- loopback-only publishing and the subnet ----------------------------------------------
 published=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Ports}}' | tr ',' '\n' | grep -- '->' || true)
 [[ -n $published ]] || fail "no published port found"
@@ -234,7 +334,7 @@ say "network $(docker network inspect -f '{{.Name}}' "$net") subnet $got_subnet"
 
 # --- teardown leaves nothing ----------------------------------------------------------------
 [[ ${KEEP:-0} == 1 ]] && exit 0
-dc down -v --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 \
+dc_all down -v --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 \
     || { sed 's/^/    /' "$WORK/down.log" >&2; fail "docker compose down -v failed"; }
 say "down -v: $(grep -c ' Removed' "$WORK/down.log") objects removed"
 left=$(

@@ -12,9 +12,18 @@ Listens on TCP:
     from the registry: container ports of images that have no ``PORT`` variable,
     e.g. 3306 for mysql, 5038/5060/8088 for asterisk);
   * otherwise 8080.
-Each port speaks HTTP/1.1: ``GET /health`` -> 200 ``ok``; ``GET /status`` -> JSON of
-what the stand-in has seen; any other request -> 200. Plain TCP connections are
-accepted (and counted) too.
+Each port speaks HTTP/1.1: ``GET /health`` -> 200 and JSON
+``{"status": "ok", "version": ..., "image": ...}``; ``GET /status`` -> JSON of what
+the stand-in has seen; any other request -> 200. Plain TCP connections are accepted
+(and counted) too.
+
+Versions: ``STANDIN_VERSION`` (baked into the ``v<version>`` tags of the test
+registry, e.g. 1.0.0 and 1.1.0; unset on the original tag, reported as null) is
+reported by ``/health`` and ``/status``. When ``STANDIN_BROKEN_VERSIONS`` (space or
+comma separated; a leading ``v`` is ignored on both sides) lists it, ``/health``
+answers 503 ``{"status": "broken", "version": ...}`` instead, and one line saying so
+is printed to stdout at startup: a host where the new version "fails its health
+check" for rollout tests.
 
 For every variable whose name ends in ``_URL`` and whose value is an http, https,
 ws or wss URL with a host, it tries a TCP connection to host:port every
@@ -53,6 +62,8 @@ CONNECTIONS = {}   # port -> accepted connections
 REQUESTS = {}      # "METHOD /path" (query dropped) -> count
 PROBES = {}        # var name -> {"reached": bool, "attempts": int, "last_error": str|None}
 LISTENING = []
+VERSION = None     # STANDIN_VERSION, None when unset
+BROKEN = False     # VERSION is listed in STANDIN_BROKEN_VERSIONS
 
 
 def log(msg):
@@ -95,6 +106,21 @@ def wanted_ports():
     return ports or [8080]
 
 
+def bare_version(text):
+    text = text.strip()
+    return text[1:] if text[:1] in ("v", "V") else text
+
+
+def version_state(environ):
+    """(version or None, broken) from STANDIN_VERSION and STANDIN_BROKEN_VERSIONS."""
+    version = environ.get("STANDIN_VERSION", "").strip() or None
+    if version is None:
+        return None, False
+    listed = environ.get("STANDIN_BROKEN_VERSIONS", "").replace(",", " ").split()
+    broken = {bare_version(word) for word in listed}
+    return version, bare_version(version) in broken
+
+
 def probe_targets():
     """{VAR: (host, port)} for every *_URL variable holding an http(s)/ws(s) URL."""
     targets = {}
@@ -116,6 +142,8 @@ def status():
     with LOCK:
         return {
             "image": os.environ.get("STANDIN_IMAGE", ""),
+            "version": VERSION,
+            "broken": BROKEN,
             "hostname": socket.gethostname(),
             "uptime": round(time.time() - STARTED, 1),
             "listening": list(LISTENING),
@@ -147,14 +175,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not chunk:
                 break
             length -= len(chunk)
+        code = 200
         if path == "/status":
             body = (json.dumps(status(), indent=1, sort_keys=True) + "\n").encode()
             ctype = "application/json"
         elif path == "/health":
-            body, ctype = b"ok\n", "text/plain"
+            if BROKEN:
+                code, health = 503, {"status": "broken", "version": VERSION}
+            else:
+                health = {"status": "ok", "version": VERSION, "image": os.environ.get("STANDIN_IMAGE", "")}
+            body, ctype = (json.dumps(health, sort_keys=True) + "\n").encode(), "application/json"
         else:
             body, ctype = b"standin\n", "text/plain"
-        self.send_response(200)
+        self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -210,6 +243,10 @@ def write_ports_file(ports):
 
 
 def main(argv):
+    global VERSION, BROKEN
+    VERSION, BROKEN = version_state(os.environ)
+    if BROKEN:
+        print("standin: version %s is marked broken (STANDIN_BROKEN_VERSIONS)" % VERSION, flush=True)
     if argv:
         log("ignoring arguments: %d given" % len(argv))
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -20,6 +20,7 @@ from .model import (
     ServiceOverride, Template,
 )
 from .registry import Registry, builtin, image_class
+from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
 from . import templates as builtin_templates
 
 try:
@@ -74,6 +75,16 @@ if HAS_PYDANTIC:
         healthcheck: Optional[CatalogHealthcheck] = None
         depends_on: Dict[RoleName, Literal["service_started", "service_healthy", "service_completed_successfully"]] = {}
         companions: List[str] = []
+        tag_policy: str = DEFAULT_POLICY
+        pinned_tag: Optional[str] = Field(default=None, pattern=TAG_RE.pattern)
+        pinned_digest: Optional[str] = Field(default=None, pattern=DIGEST_RE.pattern)
+
+        @field_validator("tag_policy")
+        @classmethod
+        def _known_policy(cls, value: str) -> str:
+            if value not in POLICIES:
+                raise ValueError("unknown tag policy %r; choose from: %s" % (value, ", ".join(sorted(POLICIES))))
+            return value
 
         @field_validator("ports", "volumes")
         @classmethod
@@ -163,6 +174,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
         healthcheck=None if hc is None else Healthcheck(tuple(hc.test), hc.interval, hc.timeout, hc.retries,
                                                         hc.start_period),
         depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
+        tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
     )
     return img
 

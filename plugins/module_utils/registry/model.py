@@ -97,6 +97,12 @@ class Image:
     depends_on: Tuple[Tuple[Role, str], ...] = ()
     #: images that always come with this one (e.g. the workflow engine of an LLM connector)
     companions: Tuple["Image", ...] = ()
+    #: name of the tag policy (registry.tags.POLICIES) the image's tags follow per environment
+    tag_policy: str = "avr"
+    #: tag to run unless a deployment asks for another one (replaces a tag in ``image``)
+    pinned_tag: Optional[str] = None
+    #: digest to run (``sha256:...``) while the image runs its own tag
+    pinned_digest: Optional[str] = None
 
     @property
     def key(self) -> str:

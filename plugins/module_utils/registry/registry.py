@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from . import images as builtin_images
 from . import providers as builtin_providers
 from . import templates as builtin_templates
+from .tags import POLICIES, ImageReference, check_digest, check_tag, parse_reference
 from .model import (
     IMAGE_CLASSES, NAME_RE, ROLES, SLOT_ROLES, Image, Provider, RegistryError, Role, ServiceOverride,
     StackKind, Template,
@@ -51,6 +52,9 @@ def image_data(img: Image) -> Dict[str, Any]:
         "healthcheck": None,
         "depends_on": dict(img.depends_on),
         "companions": [c.key for c in img.companions],
+        "tag_policy": img.tag_policy,
+        "pinned_tag": img.pinned_tag,
+        "pinned_digest": img.pinned_digest,
         "env": [
             {
                 "name": v.name, "default": v.default, "required": v.required, "secret": v.secret,
@@ -140,8 +144,22 @@ class Registry:
                 raise RegistryError("%s.ws_port: an sts image needs ws_port" % where)
             if img.role in SLOT_ROLES and img.port is None:
                 raise RegistryError("%s.port: a %s image needs port" % (where, img.role))
+            self._check_reference(img, where)
         for tid, tpl in self.templates.items():
             self._check_template(tpl, "templates[%s]" % tid)
+
+    @staticmethod
+    def _check_reference(img: Image, where: str) -> None:
+        if img.tag_policy not in POLICIES:
+            raise RegistryError("%s.tag_policy: unknown tag policy %r%s"
+                                % (where, img.tag_policy, suggest(img.tag_policy, POLICIES)))
+        ref = parse_reference(img.image, where + ".image")
+        if ref.digest:
+            raise RegistryError("%s.image: %r carries a digest; set pinned_digest instead" % (where, img.image))
+        if img.pinned_tag is not None:
+            check_tag(img.pinned_tag, where + ".pinned_tag")
+        if img.pinned_digest is not None:
+            check_digest(img.pinned_digest, where + ".pinned_digest")
 
     def _check_template(self, tpl: Template, where: str) -> None:
         wanted: Tuple[Role, ...] = STACK_SLOTS.get(tpl.stack, ())
@@ -261,6 +279,12 @@ class Registry:
             blob = json.dumps(self.data(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
             self._digest = hashlib.sha256(blob.encode("ascii")).hexdigest()
         return self._digest
+
+
+def default_reference(img: Image) -> ImageReference:
+    """What ``img`` runs unless a deployment names a tag or digest: its pins over its own tag."""
+    ref = parse_reference(img.image, "images[%s].image" % img.key)
+    return ImageReference(ref.repository, img.pinned_tag or ref.tag, img.pinned_digest)
 
 
 def _builtin_role_providers() -> Dict[Role, Mapping[str, Image]]:

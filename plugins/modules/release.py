@@ -1,0 +1,468 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: voiceops.avr contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Releases of a deployment on its host: snapshots, the current pointer and an append-only history."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: release
+short_description: Keep the releases of a deployment and their history on the target
+version_added: 0.2.0
+description:
+  - A release is a snapshot of what a deployment runs, kept in the project directory under
+    C(releases/<id>/) - the compose file, C(environment.json) and C(release.json) (template, registry
+    digest, image references, tags and digests, and the non-secret inputs that rendered it).
+  - C(current) (a symlink to C(releases/<id>)) points at the active release. C(releases/history.jsonl) gets
+    one JSON record per status change (C(staged), C(active), C(failed), C(rolled_back)) with the release id,
+    tags, digests, registry digest, trace id, start and finish times and who ran it. Lines are only ever
+    appended.
+  - Release ids sort by time - C(<UTC YYYYmmddTHHMMSSZ>-<first 8 hex digits of the compose file's SHA-1>).
+  - Used by the C(voiceops.avr.stack) role, which stages a release when the rendered compose file or
+    C(environment.json) differs from the current release, marks it active once the health gate passes,
+    and otherwise records it failed and restores the last active release.
+  - Target side, Python standard library only. Writes are atomic (temporary file or directory, then
+    rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving.
+author:
+  - voiceops.avr contributors
+options:
+  project_dir:
+    description: The deployment's project directory.
+    type: path
+    required: true
+  state:
+    description:
+      - V(info) changes nothing and reports the releases, the current one, the previous active one and
+        the history. With O(release), fails unless that release exists (V(previous) resolves to the last
+        active release before the current one). With O(checksum), reports the newest release with that
+        compose checksum in RV(match).
+      - V(staged) snapshots the project's compose file and C(environment.json) as a new release and records
+        it C(staged), unless they equal the current release (then nothing changes).
+      - V(active) points C(current) at O(release), records it C(active) and prunes old releases. Nothing
+        changes when it is the current release and the history's last record already says it is active.
+      - V(failed) and V(rolled_back) record that status for O(release).
+      - V(restored) copies O(release)'s compose file and C(environment.json) back into the project
+        directory (atomically, keeping their modes) so that C(docker compose) runs it again.
+    type: str
+    choices: [info, staged, active, failed, rolled_back, restored]
+    default: info
+  release:
+    description: Release id, or V(previous) for the last active release before the current one.
+    type: str
+  checksum:
+    description: SHA-1 of a compose file to look up among the releases (O(state=info)).
+    type: str
+  record:
+    description:
+      - What O(state=staged) writes into C(release.json) and every history record of the release, for
+        example C(template), C(deployment), C(registry_digest), C(images), C(tags), C(digests), C(inputs).
+        Never put secrets here.
+    type: dict
+    default: {}
+  trace_id:
+    description: Identifier of the run (a pipeline id); the same on every host of one rollout.
+    type: str
+    default: ''
+  actor:
+    description: Who ran it (user, pipeline), recorded in every history record.
+    type: str
+    default: ''
+  started:
+    description: When the run started on this host (ISO 8601, UTC); defaults to now.
+    type: str
+  reason:
+    description: Why a release failed or was rolled back, for the history.
+    type: str
+    default: ''
+  keep:
+    description:
+      - Release directories to keep (O(state=active) prunes older ones). The current release and the
+        previous active one are always kept. The history keeps every record.
+    type: int
+    default: 5
+  compose_file:
+    description: File name of the compose file in O(project_dir).
+    type: str
+    default: docker-compose.yml
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: voiceops.avr.voice_compose
+  - module: voiceops.avr.image_resolve
+"""
+
+EXAMPLES = r"""
+---
+- name: Which releases does the deployment have?
+  voiceops.avr.release:
+    project_dir: /srv/avr/openai
+  register: releases
+
+- name: Resolve the release to roll back to (fails for an unknown id)
+  voiceops.avr.release:
+    project_dir: /srv/avr/openai
+    release: previous
+  register: target
+
+- name: Put its files back in place
+  voiceops.avr.release:
+    project_dir: /srv/avr/openai
+    state: restored
+    release: "{{ target.release }}"
+"""
+
+RETURN = r"""
+---
+release:
+  description: The release the task acted on (the new or unchanged current one for O(state=staged)).
+  returned: when a release is concerned
+  type: str
+  sample: 20261122T101500Z-3f1c2a9b
+created:
+  description: Whether O(state=staged) created a new release.
+  returned: always
+  type: bool
+current:
+  description: The current release (after the task), or null.
+  returned: always
+  type: str
+previous:
+  description: The last active release before the current one, or null.
+  returned: always
+  type: str
+releases:
+  description: Every kept release, oldest first, with its checksum, last status, tags and digests.
+  returned: always
+  type: list
+  elements: dict
+history:
+  description: The last 50 history records, oldest first.
+  returned: always
+  type: list
+  elements: dict
+match:
+  description: The newest release whose compose checksum is O(checksum), with its last status, or null.
+  returned: when O(checksum) is given
+  type: dict
+pruned:
+  description: Release directories removed by O(state=active).
+  returned: always
+  type: list
+  elements: str
+history_file:
+  description: Path of the history file.
+  returned: always
+  type: str
+"""
+
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+from datetime import datetime, timezone
+
+from ansible.module_utils.basic import AnsibleModule
+
+RELEASES = "releases"
+CURRENT = "current"
+HISTORY = "history.jsonl"
+ENV_FILE = "environment.json"
+META = "release.json"
+ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+STATUSES = ("staged", "active", "failed", "rolled_back")
+
+
+def now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha1_file(path):
+    digest = hashlib.sha1()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(65536), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+class Releases(object):
+    def __init__(self, module, project_dir, compose_file):
+        self.module = module
+        self.project = project_dir
+        self.compose_file = compose_file
+        self.root = os.path.join(project_dir, RELEASES)
+        self.history_file = os.path.join(self.root, HISTORY)
+        self.current_link = os.path.join(project_dir, CURRENT)
+        self._lock = None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def lock(self):
+        if self.module.check_mode or not os.path.isdir(self.project):
+            return
+        os.makedirs(self.root, mode=0o750, exist_ok=True)
+        self._lock = open(os.path.join(self.root, ".lock"), "a")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    def history(self):
+        records = []
+        try:
+            with open(self.history_file, "r", encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError as exc:
+                        self.module.fail_json(msg="%s line %d is not JSON (%s); the history is append-only, "
+                                                  "fix that line by hand" % (self.history_file, number, exc))
+        except FileNotFoundError:
+            pass
+        return records
+
+    def ids(self):
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if ID_RE.match(n) and os.path.isfile(os.path.join(self.root, n, META)))
+
+    def meta(self, release):
+        with open(os.path.join(self.root, release, META), "r", encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def current(self):
+        try:
+            target = os.readlink(self.current_link)
+        except OSError:
+            return None
+        name = os.path.basename(target.rstrip("/"))
+        return name if ID_RE.match(name) else None
+
+    def last_status(self, records):
+        status = {}
+        for rec in records:
+            status[rec.get("release")] = rec.get("status")
+        return status
+
+    def previous(self, records, current):
+        """The last release recorded active, other than ``current``, whose files are still kept."""
+        kept = set(self.ids())
+        for rec in reversed(records):
+            if rec.get("status") == "active" and rec.get("release") != current and rec.get("release") in kept:
+                return rec["release"]
+        return None
+
+    def resolve(self, release, records, current):
+        if release == "previous":
+            found = self.previous(records, current)
+            if found is None:
+                self.module.fail_json(msg="release: 'previous' - %s has no earlier active release to go back to "
+                                          "(current: %s)" % (self.project, current or "none"))
+            return found
+        known = self.ids()
+        if release not in known:
+            self.module.fail_json(msg="release: %r is not a release of %s; known releases: %s"
+                                      % (release, self.project, ", ".join(known) or "none"))
+        return release
+
+    def summary(self, records):
+        status = self.last_status(records)
+        out = []
+        for rid in self.ids():
+            meta = self.meta(rid)
+            out.append({"id": rid, "created": meta.get("created"), "checksum": meta.get("checksum"),
+                        "status": status.get(rid), "tags": meta.get("tags", {}), "digests": meta.get("digests", {}),
+                        "template": meta.get("template"), "registry_digest": meta.get("registry_digest")})
+        return out
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(self, release, status, params, started=None):
+        meta = self.meta(release) if os.path.isfile(os.path.join(self.root, release, META)) else {}
+        record = {
+            "release": release,
+            "status": status,
+            "deployment": meta.get("deployment"),
+            "template": meta.get("template"),
+            "checksum": meta.get("checksum"),
+            "registry_digest": meta.get("registry_digest"),
+            "tags": meta.get("tags", {}),
+            "digests": meta.get("digests", {}),
+            "trace_id": params["trace_id"],
+            "started": started or params["started"] or now(),
+            "finished": now(),
+            "actor": params["actor"] or getpass.getuser(),
+            "host": socket.gethostname(),
+        }
+        if params["reason"]:
+            record["reason"] = params["reason"]
+        if self.module.check_mode:
+            return record
+        line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+        fd = os.open(self.history_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return record
+
+    def stage(self, params):
+        compose = os.path.join(self.project, self.compose_file)
+        checksum = sha1_file(compose)
+        if checksum is None:
+            self.module.fail_json(msg="%s: no compose file to stage as a release" % compose)
+        env_checksum = sha1_file(os.path.join(self.project, ENV_FILE))
+        current = self.current()
+        if current is not None:
+            meta = self.meta(current) if current in self.ids() else {}
+            if meta.get("checksum") == checksum and meta.get("environment_checksum") == env_checksum:
+                return current, False
+        stamp = datetime.now(timezone.utc)
+        release = "%s-%s" % (stamp.strftime("%Y%m%dT%H%M%SZ"), checksum[:8])
+        if self.module.check_mode:
+            return release, True
+        if os.path.exists(os.path.join(self.root, release)):
+            self.module.fail_json(msg="release %s already exists; run again in a second" % release)
+        work = tempfile.mkdtemp(prefix=".staging-", dir=self.root)
+        os.chmod(work, 0o700)
+        shutil.copy2(compose, os.path.join(work, self.compose_file))
+        if env_checksum is not None:
+            shutil.copy2(os.path.join(self.project, ENV_FILE), os.path.join(work, ENV_FILE))
+        meta = dict(params["record"])
+        meta.update({"id": release, "created": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "checksum": checksum,
+                     "environment_checksum": env_checksum, "compose_file": self.compose_file})
+        with open(os.path.join(work, META), "w", encoding="utf-8") as handle:
+            json.dump(meta, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(os.path.join(work, META), 0o640)
+        os.rename(work, os.path.join(self.root, release))
+        self.append(release, "staged", params)
+        return release, True
+
+    def point_current(self, release):
+        if self.module.check_mode:
+            return
+        tmp = "%s.%d.tmp" % (self.current_link, os.getpid())
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join(RELEASES, release), tmp)
+        os.replace(tmp, self.current_link)
+
+    def restore(self, release):
+        changed = False
+        source = os.path.join(self.root, release)
+        meta = self.meta(release)
+        names = [meta.get("compose_file", self.compose_file)]
+        if os.path.isfile(os.path.join(source, ENV_FILE)):
+            names.append(ENV_FILE)
+        for name in names:
+            src, dest = os.path.join(source, name), os.path.join(self.project, name)
+            if sha1_file(src) == sha1_file(dest):
+                continue
+            changed = True
+            if self.module.check_mode:
+                continue
+            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=self.project)
+            os.close(fd)
+            shutil.copy2(src, tmp)
+            os.replace(tmp, dest)
+        return changed
+
+    def prune(self, keep, records):
+        current = self.current()
+        protected = {current, self.previous(records, current)}
+        ids = self.ids()
+        doomed = [rid for rid in ids[:max(0, len(ids) - keep)] if rid not in protected]
+        if not self.module.check_mode:
+            for rid in doomed:
+                shutil.rmtree(os.path.join(self.root, rid))
+        return doomed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "project_dir": {"type": "path", "required": True},
+            "state": {"type": "str", "default": "info",
+                      "choices": ["info", "staged", "active", "failed", "rolled_back", "restored"]},
+            "release": {"type": "str"},
+            "checksum": {"type": "str"},
+            "record": {"type": "dict", "default": {}},
+            "trace_id": {"type": "str", "default": ""},
+            "actor": {"type": "str", "default": ""},
+            "started": {"type": "str"},
+            "reason": {"type": "str", "default": ""},
+            "keep": {"type": "int", "default": 5},
+            "compose_file": {"type": "str", "default": "docker-compose.yml"},
+        },
+        required_if=[("state", "active", ["release"]), ("state", "failed", ["release"]),
+                     ("state", "rolled_back", ["release"]), ("state", "restored", ["release"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["keep"] < 1:
+        module.fail_json(msg="keep: %r must be at least 1" % params["keep"])
+    if "/" in params["compose_file"] or params["compose_file"] in ("", ".", ".."):
+        module.fail_json(msg="compose_file: %r must be a plain file name" % params["compose_file"])
+    store = Releases(module, params["project_dir"], params["compose_file"])
+    store.lock()
+    records = store.history()
+    current = store.current()
+    state = params["state"]
+    result = {"changed": False, "created": False, "pruned": [], "history_file": store.history_file}
+    release = params["release"]
+    if release is not None and state != "staged":
+        release = store.resolve(release, records, current)
+        result["release"] = release
+
+    if state == "staged":
+        result["release"], result["created"] = store.stage(params)
+        result["changed"] = result["created"]
+    elif state == "active":
+        latest = records[-1] if records else {}
+        if not (current == release and latest.get("release") == release and latest.get("status") == "active"):
+            store.point_current(release)
+            store.append(release, "active", params)
+            result["changed"] = True
+        records = store.history()
+        result["pruned"] = store.prune(params["keep"], records)
+        result["changed"] = result["changed"] or bool(result["pruned"])
+    elif state in ("failed", "rolled_back"):
+        store.append(release, state, params)
+        result["changed"] = True
+    elif state == "restored":
+        result["changed"] = store.restore(release)
+
+    records = store.history()
+    result["current"] = store.current() if not module.check_mode or state != "active" else release
+    result["previous"] = store.previous(records, result["current"])
+    result["releases"] = store.summary(records)
+    result["history"] = records[-50:]
+    if params["checksum"]:
+        status = store.last_status(records)
+        match = None
+        for entry in result["releases"]:
+            if entry["checksum"] == params["checksum"]:
+                match = {"release": entry["id"], "status": status.get(entry["id"])}
+        result["match"] = match
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
