@@ -122,9 +122,9 @@ RELEASE_OPTIONS: Dict[str, Any] = {
                            "description": ["Apply a release whose content already failed the gate on this host "
                                            "(by default such a run changes nothing and fails)."]},
     "stack_trace_id": {"type": "str", "default": "",
-                       "description": ["Trace id recorded in the history (default: VOICEOPS_TRACE_ID or generated)."]},
+                       "description": ["Trace id for the history (default: VOICEOPS_TRACE_ID or generated)."]},
     "stack_actor": {"type": "str", "default": "",
-                    "description": ["Who runs it, for the history (default: VOICEOPS_ACTOR, else the controller user)."]},
+                    "description": ["Who runs it, for the history (default: VOICEOPS_ACTOR, else the user)."]},
 }
 
 
