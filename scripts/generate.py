@@ -23,8 +23,9 @@ sys.path.insert(0, str(COLLECTIONS))
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import SLOT_ROLES  # noqa: E402
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (  # noqa: E402
-    Registry, builtin, images_by_role,
+    Registry, builtin, default_reference, images_by_role,
 )
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS, POLICIES  # noqa: E402
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan  # noqa: E402
 
 CATALOG = ROOT / "docs" / "catalog.md"
@@ -64,11 +65,22 @@ def catalog_page(reg: Registry) -> str:
         serves = ", ".join("%s: `%s`" % (role, img.key) for role in SLOT_ROLES
                            for pname, img in sorted(reg.role_providers[role].items()) if pname == name)
         lines.append("| `%s` | %s | %s |" % (name, key, serves))
+    lines += ["", "## Tag policies", "",
+              "Every image names the policy its tags follow; `tag_environment` (role: `stack_tag_environment`)",
+              "picks the column. An untagged image counts as `latest`; a reference pinned by digest alone passes.",
+              "", "| policy | %s | description |" % " | ".join(ENVIRONMENTS),
+              "|---|%s---|" % ("---|" * len(ENVIRONMENTS))]
+    for name, policy in sorted(POLICIES.items()):
+        cells = [", ".join("%s (`%s`)" % (p.name, p.example) for p in policy.patterns(env)) for env in ENVIRONMENTS]
+        lines.append("| `%s` | %s | %s |" % (name, " | ".join(cells), _cell(policy.description)))
     lines += ["", "## Images", ""]
     for img in images_by_role(reg):
         lines += ["### `%s`" % img.key, "", _cell(img.description), "",
                   "- docker image: `%s`" % img.image,
-                  "- service: `%s`" % img.service_name]
+                  "- service: `%s`" % img.service_name,
+                  "- tag policy: `%s`" % img.tag_policy]
+        if img.pinned_tag or img.pinned_digest:
+            lines.append("- pinned: `%s`" % default_reference(img))
         if img.port is not None:
             lines.append("- port: %s%s" % (img.port, " (websocket, `STS_URL`)" if img.ws_port else ""))
         if img.ports:

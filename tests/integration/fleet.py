@@ -50,6 +50,8 @@ RUN_LABEL = "org.voiceops.fleet.run"
 SIZE = 3
 #: Hosts per xdist worker at most (subnets 172.31.121-129.0/24 for the first worker's hosts, ...).
 MAX_HOSTS = 30
+#: Host numbers each xdist worker owns (gw0: 1-10, gw1: 11-20, gw2: 21-30), whatever the fleet sizes.
+HOSTS_PER_WORKER = 10
 FLEET_KEYS = {"ultravox": "ux-test-not-real-fleet-0001"}
 #: What each host deploys unless the test module sets FLEET_VARS: the ultravox speech-to-speech
 #: template (avr-core, avr-asterisk, avr-ami, avr-sts-ultravox). The ports of `host_vars` cover the
@@ -185,8 +187,9 @@ def start_fleet(root: Path, collections_path: Path, size: int = SIZE,
         "the target image %s is required (run .ci/build-images.sh)" % TARGET_IMAGE
     assert _registry_answers(), "the local registry on %s is required (run .ci/build-images.sh)" % REGISTRY
     run_id = uuid.uuid4().hex[:6]
-    first = _worker_slot() * size
-    assert first + size <= MAX_HOSTS, "no room for %d fleet hosts on worker slot %d" % (size, _worker_slot())
+    first = _worker_slot() * HOSTS_PER_WORKER
+    assert size <= HOSTS_PER_WORKER and first + size <= MAX_HOSTS, \
+        "no room for %d fleet hosts on worker slot %d" % (size, _worker_slot())
     fleet = Fleet(run_id=run_id, hosts={}, inventory=root / "inventory.yml", root=root,
                   collections_path=collections_path,
                   group_vars=dict(DEPLOY_VARS if group_vars is None else group_vars))

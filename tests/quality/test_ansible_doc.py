@@ -1,4 +1,4 @@
-"""`ansible-doc` shows every module and every filter of the collection, fully documented.
+"""`ansible-doc` shows every module, filter and lookup of the collection, fully documented.
 
 ansible-test sanity does not check filter documentation, and `ansible-doc` exits 0 even when
 a plugin it was asked about cannot be loaded (it only warns), so these tests check the JSON:
@@ -16,7 +16,7 @@ import pytest
 
 NAMESPACE = "voiceops.avr"
 #: ansible-doc plugin type -> directory of the plugin files.
-KINDS = {"module": "modules", "filter": "filter"}
+KINDS = {"module": "modules", "filter": "filter", "lookup": "lookup"}
 
 
 def plugin_files(root: Path, kind: str) -> List[str]:
