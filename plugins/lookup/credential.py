@@ -12,13 +12,14 @@ short_description: Resolve a credential reference (vault variable, environment v
 version_added: 0.2.0
 description:
   - A registry account of the C(voiceops.avr.stack) role holds a C(credential_ref), never a value. This
-    lookup resolves one on the controller - C({vault: name}) is the variable C(name) (typically Ansible
-    Vault encrypted), C({env: NAME}) the controller's environment variable, C({file: path}) the content of
-    a controller file (trailing newline removed).
+    lookup resolves one on the controller.
+  - "C(vault) - the value of the variable it names (typically Ansible Vault encrypted);
+    C(env) - the controller's environment variable it names; C(file) - the content of the controller
+    file it names (trailing newline removed)."
   - A reference that resolves to nothing fails, naming the reference but never a value. Use it only in
     tasks with C(no_log).
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
 options:
   _terms:
     description: Credential references, each a mapping with exactly one of C(vault), C(env) or C(file).

@@ -22,7 +22,9 @@ description:
     and the reason (registry unreachable, no such tag or digest, access denied).
   - Runs only the C(docker) CLI; the Docker SDK for Python is not needed.
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   images:
     description: Image references by a name of your choice (the stack role uses the registry service names).
@@ -42,6 +44,8 @@ attributes:
     details: In check mode nothing is pulled; digests come from images already on the host, others are null.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: voiceops.avr.voice_compose
   - module: voiceops.avr.release
@@ -105,7 +109,7 @@ REASONS = (
 
 def split(reference):
     """(repository, tag, digest) of a reference; tag and digest may be None."""
-    rest, _, digest = reference.partition("@")
+    rest, digest = reference.partition("@")[::2]
     tag = None
     if rest.rfind(":") > rest.rfind("/"):
         rest, tag = rest.rsplit(":", 1)

@@ -26,7 +26,9 @@ description:
   - Target side, Python standard library only. Writes are atomic (temporary file or directory, then
     rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving.
 author:
-  - voiceops.avr contributors
+  - voiceops.avr contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   project_dir:
     description: The deployment's project directory.
@@ -34,7 +36,7 @@ options:
     required: true
   state:
     description:
-      - V(info) changes nothing and reports the releases, the current one, the previous active one and
+      - V(query) changes nothing and reports the releases, the current one, the previous active one and
         the history. With O(release), fails unless that release exists (V(previous) resolves to the last
         active release before the current one). With O(checksum), reports the newest release with that
         compose checksum in RV(match).
@@ -46,13 +48,13 @@ options:
       - V(restored) copies O(release)'s compose file and C(environment.json) back into the project
         directory (atomically, keeping their modes) so that C(docker compose) runs it again.
     type: str
-    choices: [info, staged, active, failed, rolled_back, restored]
-    default: info
+    choices: [query, staged, active, failed, rolled_back, restored]
+    default: query
   release:
     description: Release id, or V(previous) for the last active release before the current one.
     type: str
   checksum:
-    description: SHA-1 of a compose file to look up among the releases (O(state=info)).
+    description: SHA-1 of a compose file to look up among the releases (O(state=query)).
     type: str
   record:
     description:
@@ -91,6 +93,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: voiceops.avr.voice_compose
   - module: voiceops.avr.image_resolve
@@ -399,8 +403,8 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "project_dir": {"type": "path", "required": True},
-            "state": {"type": "str", "default": "info",
-                      "choices": ["info", "staged", "active", "failed", "rolled_back", "restored"]},
+            "state": {"type": "str", "default": "query",
+                      "choices": ["query", "staged", "active", "failed", "rolled_back", "restored"]},
             "release": {"type": "str"},
             "checksum": {"type": "str"},
             "record": {"type": "dict", "default": {}},

@@ -30,7 +30,10 @@ from typing import Any, Dict, List
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 
-from fleet import DEPLOY_VARS, Fleet, FleetHost, fleet, inventory_data, recap, run_playbook  # noqa: F401
+import fleet as harness
+from fleet import DEPLOY_VARS, Fleet, inventory_data, recap, run_playbook
+
+fleet = harness.fleet  # the module-scoped fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLLOUT = ROOT / "playbooks" / "rollout.yml"
@@ -128,7 +131,7 @@ def statuses(records: List[Dict[str, Any]]) -> List[tuple]:
     return [(r["release"], r["status"]) for r in records]
 
 
-def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
+def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Path) -> None:
     fl = fleet
     broken = fl.hosts[BROKEN_HOST]
     broken.vars["stack_env"] = dict(DEPLOY_VARS["stack_env"], **{"avr-core": {"STANDIN_BROKEN_VERSIONS": "1.1.0"}})

@@ -54,7 +54,7 @@ class ImageReference:
 
 def parse_reference(text: str, where: str) -> ImageReference:
     """Split ``text`` into repository, tag and digest; RegistryError names ``where``."""
-    rest, _, digest = text.partition("@")
+    rest, digest = text.partition("@")[::2]
     tag: Optional[str] = None
     slash = rest.rfind("/")
     colon = rest.rfind(":")
