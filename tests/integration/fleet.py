@@ -37,7 +37,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import pytest
 import yaml
@@ -104,10 +104,10 @@ class Fleet:
         return [host.deployment for host in self.hosts.values()]
 
     def run_playbook(self, playbook: Union[str, Path], extra_vars: Optional[Mapping[str, Any]] = None,
-                     limit: Optional[str] = None,
-                     env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+                     limit: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+                     args: Sequence[str] = ()) -> subprocess.CompletedProcess:
         return run_playbook(playbook, self.inventory, dict(extra_vars or {}), limit=limit,
-                            collections_path=self.collections_path, env=env)
+                            collections_path=self.collections_path, env=env, args=args)
 
     def write_playbook(self, text: str, name: str = "fleet.yml") -> Path:
         """Write a playbook next to the inventory (for a test's tiny playbook)."""
@@ -239,7 +239,8 @@ def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def run_playbook(playbook_path: Union[str, Path], inventory: Union[str, Path], extra_vars: Mapping[str, Any],
                  limit: Optional[str] = None, collections_path: Optional[Path] = None,
-                 env: Optional[Mapping[str, str]] = None, timeout: int = 900) -> subprocess.CompletedProcess:
+                 env: Optional[Mapping[str, str]] = None, timeout: int = 900,
+                 args: Sequence[str] = ()) -> subprocess.CompletedProcess:
     """Run the venv's ansible-playbook (no colour, no host key checks); stdout and stderr are captured.
 
     ``collections_path`` is the ``collections_path`` fixture's value (default: $VOICEOPS_COLLECTIONS,
@@ -257,6 +258,7 @@ def run_playbook(playbook_path: Union[str, Path], inventory: Union[str, Path], e
         cmd += ["-e", json.dumps(dict(extra_vars))]
     if limit:
         cmd += ["--limit", limit]
+    cmd += list(args)
     return subprocess.run(cmd, capture_output=True, text=True, env=environ, check=False, timeout=timeout)
 
 

@@ -6,14 +6,17 @@ builds with different digests). fleet3 marks version 1.1.0 broken (its core's /h
 so its health gate fails on v1.1.0 only. The proof, in order, on one fleet:
 
 1. playbooks/rollout.yml to v1.0.0 in prod: every host runs repository:v1.0.0@<the registry's digest>.
-2. rollout to v1.1.0 (canary fleet1, then fleet2 + fleet3, max_fail_percentage 50): fleet1 and fleet2
-   run the v1.1.0 digests; fleet3 failed its gate, runs its v1.0.0 release again, and its history
-   reads staged -> failed for the new release, then active for the restored one.
+2. rollout to v1.1.0 with fleet3 as the canary and max_fail_percentage 0: fleet3 fails its gate and
+   rolls back, the rollout stops, fleet1 and fleet2 are untouched. Then canary fleet1, then fleet2 +
+   fleet3 with max_fail_percentage 50: fleet1 and fleet2 run the v1.1.0 digests; fleet3 failed its
+   gate, runs its v1.0.0 release again, and its history reads staged -> failed for the new release,
+   then active for the restored one.
 3. the same rollout again: changed=0 everywhere, no new release, history untouched (fleet3 refuses
    to re-apply the content that failed there and says so).
 4. the active release of fleet1 re-renders byte for byte from its release.json and registry digest.
-5. bad input (a tag that breaks the prod policy, a digest the registry does not have, an unreachable
-   registry, an unknown release id): one clear error each, and the running release untouched.
+5. a check-mode rollout reports a change and changes nothing; bad input (a tag that breaks the prod
+   policy, a digest the registry does not have, an unreachable registry, an unknown release id): one
+   clear error each, and the running release untouched.
 6. playbooks/rollback.yml on demand: to the previous release, then to a named one.
 """
 
@@ -153,8 +156,21 @@ def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Pa
     trace_ids = {history(fl, h)[-1]["trace_id"] for h in fl.hosts}
     assert len(trace_ids) == 1 and "" not in trace_ids, trace_ids
 
-    # 2. v1.1.0: canary fleet1, then fleet2 and fleet3; fleet3 fails its gate and rolls back by itself
-    proc = rollout(fl, V2)
+    # 2a. v1.1.0 with fleet3 as the canary and max_fail_percentage 0: it fails its gate, rolls back,
+    #     and the rollout stops there: fleet1 and fleet2 are not touched
+    before = {host: snapshot(fl, host) for host in ("fleet1", "fleet2")}
+    proc = rollout(fl, V2, rollout_order="reverse_inventory", rollout_max_fail_percentage=0)
+    counts = recap(proc.stdout)
+    assert proc.returncode == 2 and counts[BROKEN_HOST]["failed"] == 1, proc.stdout[-6000:]
+    assert "fleet1" not in counts and "fleet2" not in counts, counts
+    assert {host: snapshot(fl, host) for host in ("fleet1", "fleet2")} == before
+    assert_runs(fl, BROKEN_HOST, V1)
+    assert statuses(history(fl, BROKEN_HOST))[-1] == (first[BROKEN_HOST], "active")
+    assert [r["status"] for r in history(fl, BROKEN_HOST)][-3:] == ["staged", "failed", "active"]
+
+    # 2b. v1.1.0: canary fleet1, then fleet2 and fleet3 (max_fail_percentage 50, and fleet3 told to try
+    #     the content that failed there again): fleet3 fails its gate and rolls back by itself
+    proc = rollout(fl, V2, stack_retry_failed=True)
     counts = recap(proc.stdout)
     assert proc.returncode == 2, proc.stdout[-6000:]
     assert counts["fleet1"]["failed"] == 0 and counts["fleet2"]["failed"] == 0, counts
@@ -203,7 +219,13 @@ def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Pa
     assert (rerender / "docker-compose.yml").read_bytes() == (release_dir / "docker-compose.yml").read_bytes()
     assert hashlib.sha1((rerender / "docker-compose.yml").read_bytes()).hexdigest() == meta["checksum"]
 
-    # 5. bad input: one clear error each, the running release untouched
+    # 5. check mode reports the change a new tag would make and changes nothing
+    before = snapshot(fl, "fleet1")
+    proc = fl.run_playbook(ROLLOUT, {"stack_tag": V1, "rollout_serial": 1}, limit="fleet1", args=["--check"])
+    assert proc.returncode == 0 and recap(proc.stdout)["fleet1"]["changed"] > 0, proc.stdout[-6000:]
+    assert snapshot(fl, "fleet1") == before
+
+    # bad input: one clear error each, the running release untouched
     cases = [
         ({"stack_tag": "latest"}, "tag 'latest' breaks tag policy 'avr' for environment 'prod'"),
         ({"stack_tag": V2, "stack_digests": {"avr-core": "sha256:" + "0" * 64}}, "has no digest sha256:" + "0" * 64),
