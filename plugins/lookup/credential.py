@@ -56,7 +56,10 @@ KINDS = ("vault", "env", "file")
 
 
 def describe(ref):
-    return ", ".join("%s: %s" % (k, ref[k]) for k in sorted(ref)) if isinstance(ref, dict) else repr(ref)
+    """The reference's keys and names; never the text of something that is not a mapping (it may be a secret)."""
+    if isinstance(ref, dict):
+        return ", ".join("%s: %s" % (k, ref[k]) if k in KINDS else str(k) for k in sorted(ref, key=str))
+    return "a %s, not a mapping" % type(ref).__name__
 
 
 class LookupModule(LookupBase):

@@ -154,6 +154,9 @@ def resolve(docker, name, reference, timeout, check_mode):
                 found = entry.split("@", 1)[1]
         return {"digest": digest or found, "changed": False}
     rc, out, err = run(docker, ["pull", pull_ref], timeout)
+    if rc == 127:
+        return {"error": "images.%s: cannot pull %s: the docker CLI %r is not on the target (%s)"
+                         % (name, pull_ref, docker, err.strip())}
     if rc != 0:
         detail = (err or out).strip().splitlines()
         detail_text = detail[-1] if detail else "exit %d" % rc

@@ -388,8 +388,7 @@ class Releases(object):
             os.replace(tmp, dest)
         return changed
 
-    def prune(self, keep, records):
-        current = self.current()
+    def prune(self, keep, records, current):
         protected = {current, self.previous(records, current)}
         ids = self.ids()
         doomed = [rid for rid in ids[:max(0, len(ids) - keep)] if rid not in protected]
@@ -425,7 +424,8 @@ def main():
     if "/" in params["compose_file"] or params["compose_file"] in ("", ".", ".."):
         module.fail_json(msg="compose_file: %r must be a plain file name" % params["compose_file"])
     store = Releases(module, params["project_dir"], params["compose_file"])
-    store.lock()
+    if params["state"] != "query":
+        store.lock()
     records = store.history()
     current = store.current()
     state = params["state"]
@@ -444,8 +444,9 @@ def main():
             store.point_current(release)
             store.append(release, "active", params)
             result["changed"] = True
-        records = store.history()
-        result["pruned"] = store.prune(params["keep"], records)
+        if not module.check_mode:
+            records = store.history()
+        result["pruned"] = store.prune(params["keep"], records, release)
         result["changed"] = result["changed"] or bool(result["pruned"])
     elif state in ("failed", "rolled_back"):
         store.append(release, state, params)

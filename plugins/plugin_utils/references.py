@@ -61,7 +61,7 @@ def image_references(images: Any, image_prefix: str = "", tag: Optional[str] = N
             ref = ImageReference(ref.repository, ref.tag, check_digest(digests[service], "digests.%s" % service))
         if image_prefix:
             repository = image_prefix + ref.repository
-            if not REPOSITORY_RE.match(repository):
+            if not REPOSITORY_RE.fullmatch(repository):
                 raise RegistryError("image_prefix: %r does not make %r a valid repository"
                                     % (image_prefix, ref.repository))
             ref = ImageReference(repository, ref.tag, ref.digest)

@@ -27,8 +27,11 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 #: Docker's tag grammar.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 #: A repository path (optionally with a registry host[:port]), without tag or digest.
-_PATH_PART = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
-REPOSITORY_RE = re.compile(r"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?%s(?:/%s)*$" % (_PATH_PART, _PATH_PART))
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+#: A registry host: a dotted name, localhost, or anything with a port (Docker's rule for the first part).
+_HOST = r"(?:%s(?:\.%s)+(?::[0-9]+)?|localhost(?::[0-9]+)?|%s:[0-9]+)" % (_LABEL, _LABEL, _LABEL)
+REPOSITORY_RE = re.compile(r"^(?:%s/)?%s(?:/%s)*$" % (_HOST, _PATH_PART, _PATH_PART))
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,15 @@ class ImageReference:
 
 def parse_reference(text: str, where: str) -> ImageReference:
     """Split ``text`` into repository, tag and digest; RegistryError names ``where``."""
-    rest, digest = text.partition("@")[::2]
+    rest, at, digest = text.partition("@")
+    if at and not digest:
+        raise RegistryError("%s: %r ends with '@' but names no digest" % (where, text))
     tag: Optional[str] = None
     slash = rest.rfind("/")
     colon = rest.rfind(":")
     if colon > slash:
         rest, tag = rest[:colon], rest[colon + 1:]
-    if not REPOSITORY_RE.match(rest):
+    if not REPOSITORY_RE.fullmatch(rest):
         raise RegistryError("%s: %r is not an image reference (repository[:tag][@sha256:digest])" % (where, text))
     if tag is not None:
         check_tag(tag, where)
@@ -70,14 +75,14 @@ def parse_reference(text: str, where: str) -> ImageReference:
 
 
 def check_tag(tag: str, where: str) -> str:
-    if not isinstance(tag, str) or not TAG_RE.match(tag):
+    if not isinstance(tag, str) or not TAG_RE.fullmatch(tag):
         raise RegistryError("%s: %r is not a valid image tag (letters, digits, '_', '.', '-'; at most 128)"
                             % (where, tag))
     return tag
 
 
 def check_digest(digest: str, where: str) -> str:
-    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
         raise RegistryError("%s: %r is not an image digest (sha256: and 64 lower-case hex digits)"
                             % (where, digest))
     return digest
@@ -93,7 +98,7 @@ class TagPattern:
     timestamp: Optional[str] = None
 
     def matches(self, tag: str) -> bool:
-        match = re.match(self.regex, tag)
+        match = re.fullmatch(self.regex, tag)
         if match is None:
             return False
         if self.timestamp:

@@ -1,0 +1,540 @@
+"""modules/release.py: releases of a deployment on its host, run in-process the way Ansible runs a module.
+
+Each test builds a project directory under ``tmp_path`` (a compose file and ``environment.json``),
+calls ``main()`` with the module arguments exposed through ``patch_module_args`` and reads the JSON
+result the module prints. Release ids come from a clock that advances one second per reading, so
+that they sort in the order the releases were made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+from unittest import mock
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.voiceops.avr.plugins.modules import release as release_module
+
+COMPOSE = "docker-compose.yml"
+ENV = "environment.json"
+ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+RECORD = {"template": "openai", "deployment": "demo", "registry_digest": "sha256:" + "1" * 64,
+          "images": {"avr-core": "agentvoiceresponse/avr-core:v1.4.0"}, "tags": {"avr-core": "v1.4.0"},
+          "digests": {"avr-core": "sha256:" + "2" * 64}, "inputs": {"tag": "v1.4.0"}}
+
+
+class FakeClock(datetime):
+    """datetime whose now() starts at 2026-11-22 10:15:00 UTC and moves on one second per call."""
+
+    ticks = 0
+
+    @classmethod
+    def now(cls, tz: Any = None) -> "FakeClock":  # type: ignore[override]
+        cls.ticks += 1
+        moment = datetime(2026, 11, 22, 10, 15, 0, tzinfo=timezone.utc) + timedelta(seconds=cls.ticks)
+        return cls(*moment.timetuple()[:6], tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> type:
+    monkeypatch.setattr(FakeClock, "ticks", 0)
+    monkeypatch.setattr(release_module, "datetime", FakeClock)
+    return FakeClock
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "openai"
+    root.mkdir()
+    write(root, "services:\n  avr-core:\n    image: agentvoiceresponse/avr-core:v1.4.0\n",
+          '{"avr-core": {"PORT": "5001"}}\n')
+    return root
+
+
+def write(root: Path, compose: str, environment: str | None = None) -> None:
+    (root / COMPOSE).write_text(compose, encoding="utf-8")
+    if environment is not None:
+        (root / ENV).write_text(environment, encoding="utf-8")
+
+
+def sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = False,
+         **args: Any) -> Tuple[int, Dict[str, Any]]:
+    """(exit code, result) of the module run with ``args`` on ``project``."""
+    module_args: Dict[str, Any] = {"project_dir": str(project)}
+    module_args.update(args)
+    if check_mode:
+        module_args["_ansible_check_mode"] = True
+    capsys.readouterr()
+    stores: List[Any] = []
+    real_lock = release_module.Releases.lock
+
+    def lock(store: Any) -> None:
+        stores.append(store)
+        real_lock(store)
+
+    # Ansible runs each module in a process of its own, whose exit drops the lock on releases/.lock;
+    # in-process, the lock is let go by hand, or the next call would wait for it for ever.
+    try:
+        with patch_module_args(module_args), mock.patch.object(release_module.Releases, "lock", lock):
+            with pytest.raises(SystemExit) as exc:
+                release_module.main()
+    finally:
+        for store in stores:
+            if store._lock is not None:
+                store._lock.close()
+    out = capsys.readouterr().out
+    return int(exc.value.code or 0), json.loads(out)
+
+
+def ok(capsys: pytest.CaptureFixture[str], project: Path, **args: Any) -> Dict[str, Any]:
+    code, result = call(capsys, project, **args)
+    assert code == 0 and not result.get("failed"), result.get("msg")
+    return result
+
+
+def fails(capsys: pytest.CaptureFixture[str], project: Path, **args: Any) -> str:
+    code, result = call(capsys, project, **args)
+    assert code == 1 and result.get("failed") is True, result
+    return str(result["msg"])
+
+
+def history_lines(project: Path) -> List[str]:
+    path = project / "releases" / "history.jsonl"
+    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+
+
+def history(project: Path) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in history_lines(project)]
+
+
+def release_dirs(project: Path) -> List[str]:
+    return sorted(p.name for p in (project / "releases").iterdir() if ID_RE.match(p.name))
+
+
+def stage_and_activate(capsys: pytest.CaptureFixture[str], project: Path, compose: str, keep: int = 10) -> str:
+    write(project, compose)
+    staged = ok(capsys, project, state="staged", record=RECORD)
+    assert staged["created"] is True
+    active = ok(capsys, project, state="active", release=staged["release"], keep=keep)
+    assert active["current"] == staged["release"]
+    return str(staged["release"])
+
+
+# -- staged ---------------------------------------------------------------------------------------
+
+
+def test_staged_creates_a_release_with_the_files_and_its_record(capsys: pytest.CaptureFixture[str],
+                                                                 project: Path) -> None:
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    result = ok(capsys, project, state="staged", record=RECORD, trace_id="run-1", actor="ci",
+                started="2026-11-22T10:00:00Z")
+    after = datetime.now(timezone.utc)
+    rid = result["release"]
+    assert ID_RE.match(rid), rid
+    stamp, short = rid.split("-")
+    assert short == sha1(project / COMPOSE)[:8]
+    assert before <= datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) <= after
+    assert result["changed"] is True and result["created"] is True
+    assert result["current"] is None and result["previous"] is None
+    rdir = project / "releases" / rid
+    assert sorted(p.name for p in rdir.iterdir()) == [COMPOSE, ENV, "release.json"]
+    assert (rdir / COMPOSE).read_bytes() == (project / COMPOSE).read_bytes()
+    assert (rdir / ENV).read_bytes() == (project / ENV).read_bytes()
+    meta = json.loads((rdir / "release.json").read_text(encoding="utf-8"))
+    for key, value in RECORD.items():
+        assert meta[key] == value, key
+    assert meta["id"] == rid and meta["compose_file"] == COMPOSE
+    assert meta["checksum"] == sha1(project / COMPOSE)
+    assert meta["environment_checksum"] == sha1(project / ENV)
+    assert meta["created"] == datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert stat.S_IMODE((rdir / "release.json").stat().st_mode) == 0o640
+    records = history(project)
+    assert len(records) == 1
+    rec = records[0]
+    assert (rec["release"], rec["status"], rec["template"], rec["deployment"]) == (rid, "staged", "openai", "demo")
+    assert rec["checksum"] == meta["checksum"] and rec["registry_digest"] == RECORD["registry_digest"]
+    assert rec["tags"] == RECORD["tags"] and rec["digests"] == RECORD["digests"]
+    assert (rec["trace_id"], rec["actor"], rec["started"]) == ("run-1", "ci", "2026-11-22T10:00:00Z")
+    assert rec["host"] and rec["finished"] and "reason" not in rec
+    assert [entry["id"] for entry in result["releases"]] == [rid]
+    assert result["releases"][0]["status"] == "staged" and result["releases"][0]["tags"] == RECORD["tags"]
+    assert result["history"] == records
+    assert result["history_file"] == str(project / "releases" / "history.jsonl")
+    assert not [p for p in (project / "releases").iterdir() if p.name.startswith(".staging-")]
+
+
+def test_staged_without_environment_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    write(tmp_path, "services: {}\n")
+    rid = ok(capsys, tmp_path, state="staged")["release"]
+    rdir = tmp_path / "releases" / rid
+    assert not (rdir / ENV).exists()
+    assert json.loads((rdir / "release.json").read_text(encoding="utf-8"))["environment_checksum"] is None
+
+
+def test_staged_with_another_compose_file_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services: {}\n", encoding="utf-8")
+    rid = ok(capsys, tmp_path, state="staged", compose_file="compose.yaml")["release"]
+    assert (tmp_path / "releases" / rid / "compose.yaml").read_text(encoding="utf-8") == "services: {}\n"
+    assert rid.endswith("-" + sha1(tmp_path / "compose.yaml")[:8])
+
+
+def test_staged_again_with_identical_files_changes_nothing(capsys: pytest.CaptureFixture[str], project: Path,
+                                                           clock: type) -> None:
+    rid = stage_and_activate(capsys, project, (project / COMPOSE).read_text(encoding="utf-8"))
+    lines = history_lines(project)
+    again = ok(capsys, project, state="staged", record=RECORD)
+    assert (again["changed"], again["created"], again["release"]) == (False, False, rid)
+    assert history_lines(project) == lines
+    assert release_dirs(project) == [rid]
+
+
+def test_staged_again_after_environment_json_changed_is_a_new_release(capsys: pytest.CaptureFixture[str],
+                                                                      project: Path, clock: type) -> None:
+    rid = stage_and_activate(capsys, project, (project / COMPOSE).read_text(encoding="utf-8"))
+    (project / ENV).write_text('{"avr-core": {"PORT": "5002"}}\n', encoding="utf-8")
+    again = ok(capsys, project, state="staged")
+    assert again["created"] is True and again["release"] != rid
+    # same compose file, so the same checksum suffix
+    assert again["release"].split("-")[1] == rid.split("-")[1]
+    assert again["current"] == rid
+    assert [r["status"] for r in history(project)] == ["staged", "active", "staged"]
+
+
+def test_staged_twice_in_one_second_is_refused(capsys: pytest.CaptureFixture[str], project: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> "Frozen":  # type: ignore[override]
+            return cls(2026, 11, 22, 10, 15, 0, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(release_module, "datetime", Frozen)
+    rid = ok(capsys, project, state="staged")["release"]
+    msg = fails(capsys, project, state="staged")
+    assert msg == "release %s already exists; run again in a second" % rid
+    assert len(history(project)) == 1
+
+
+def test_staged_without_a_compose_file_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    msg = fails(capsys, tmp_path, state="staged")
+    assert msg == "%s: no compose file to stage as a release" % (tmp_path / COMPOSE)
+    assert history_lines(tmp_path) == []
+
+
+# -- active ---------------------------------------------------------------------------------------
+
+
+def test_active_points_current_at_the_release_and_records_it(capsys: pytest.CaptureFixture[str],
+                                                             project: Path, clock: type) -> None:
+    rid = ok(capsys, project, state="staged", record=RECORD)["release"]
+    result = ok(capsys, project, state="active", release=rid, trace_id="run-2", actor="ci")
+    assert result["changed"] is True and result["release"] == rid and result["current"] == rid
+    link = project / "current"
+    assert link.is_symlink() and os.readlink(link) == os.path.join("releases", rid)
+    assert link.resolve() == (project / "releases" / rid).resolve()
+    assert (link / COMPOSE).read_bytes() == (project / COMPOSE).read_bytes()
+    records = history(project)
+    assert [(r["release"], r["status"]) for r in records] == [(rid, "staged"), (rid, "active")]
+    assert records[1]["template"] == "openai" and records[1]["tags"] == RECORD["tags"]
+    assert (records[1]["trace_id"], records[1]["actor"]) == ("run-2", "ci")
+    assert result["releases"][0]["status"] == "active"
+
+
+def test_active_again_changes_nothing(capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    rid = stage_and_activate(capsys, project, "services: {a: {}}\n")
+    lines = history_lines(project)
+    again = ok(capsys, project, state="active", release=rid)
+    assert again["changed"] is False and again["current"] == rid and again["pruned"] == []
+    assert history_lines(project) == lines
+
+
+def test_active_after_another_record_records_it_again(capsys: pytest.CaptureFixture[str], project: Path,
+                                                      clock: type) -> None:
+    rid = stage_and_activate(capsys, project, "services: {a: {}}\n")
+    ok(capsys, project, state="rolled_back", release=rid, reason="test")
+    again = ok(capsys, project, state="active", release=rid)
+    assert again["changed"] is True
+    assert [r["status"] for r in history(project)] == ["staged", "active", "rolled_back", "active"]
+
+
+def test_active_for_an_unknown_release_fails_listing_the_known_ones(capsys: pytest.CaptureFixture[str],
+                                                                    project: Path, clock: type) -> None:
+    rid = ok(capsys, project, state="staged")["release"]
+    lines = history_lines(project)
+    msg = fails(capsys, project, state="active", release="20260101T000000Z-deadbeef")
+    assert msg == "release: '20260101T000000Z-deadbeef' is not a release of %s; known releases: %s" % (project, rid)
+    assert history_lines(project) == lines and not (project / "current").exists()
+
+
+@pytest.mark.parametrize("state", ["active", "failed", "rolled_back", "restored"])
+def test_states_that_act_on_a_release_need_one(capsys: pytest.CaptureFixture[str], project: Path,
+                                               state: str) -> None:
+    msg = fails(capsys, project, state=state)
+    assert msg == "state is %s but all of the following are missing: release" % state
+    assert not (project / "releases" / "history.jsonl").exists()
+
+
+# -- failed / rolled_back ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["failed", "rolled_back"])
+def test_failed_and_rolled_back_append_a_record_with_the_reason(capsys: pytest.CaptureFixture[str],
+                                                                 project: Path, clock: type, state: str) -> None:
+    rid = ok(capsys, project, state="staged", record=RECORD)["release"]
+    result = ok(capsys, project, state=state, release=rid, reason="avr-core: unhealthy after 60 s")
+    assert result["changed"] is True and result["release"] == rid
+    rec = history(project)[-1]
+    assert (rec["release"], rec["status"], rec["reason"]) == (rid, state, "avr-core: unhealthy after 60 s")
+    assert rec["template"] == "openai" and rec["checksum"] == sha1(project / COMPOSE)
+    assert result["releases"][0]["status"] == state
+    assert not (project / "current").exists()
+    again = ok(capsys, project, state=state, release=rid)
+    assert again["changed"] is True and "reason" not in history(project)[-1]
+    assert len(history(project)) == 3
+
+
+# -- restored -------------------------------------------------------------------------------------
+
+
+def test_restored_puts_the_release_files_back(capsys: pytest.CaptureFixture[str], project: Path,
+                                              clock: type) -> None:
+    os.chmod(project / COMPOSE, 0o600)
+    first_compose = (project / COMPOSE).read_bytes()
+    first_env = (project / ENV).read_bytes()
+    r1 = stage_and_activate(capsys, project, first_compose.decode("utf-8"))
+    os.chmod(project / COMPOSE, 0o600)
+    write(project, "services: {changed: {}}\n", '{"changed": {}}\n')
+    os.chmod(project / COMPOSE, 0o644)
+    ok(capsys, project, state="staged")
+    entries = sorted(p.name for p in project.iterdir())
+    lines = history_lines(project)
+    result = ok(capsys, project, state="restored", release=r1)
+    assert result["changed"] is True and result["release"] == r1
+    assert (project / COMPOSE).read_bytes() == first_compose
+    assert (project / ENV).read_bytes() == first_env
+    assert stat.S_IMODE((project / COMPOSE).stat().st_mode) == 0o600
+    assert sorted(p.name for p in project.iterdir()) == entries, "a temporary file was left behind"
+    assert history_lines(project) == lines
+    again = ok(capsys, project, state="restored", release=r1)
+    assert again["changed"] is False
+
+
+def test_restored_reports_changed_only_for_a_difference(capsys: pytest.CaptureFixture[str], project: Path,
+                                                        clock: type) -> None:
+    r1 = ok(capsys, project, state="staged")["release"]
+    assert ok(capsys, project, state="restored", release=r1)["changed"] is False
+    (project / ENV).write_text("{}\n", encoding="utf-8")
+    assert ok(capsys, project, state="restored", release=r1)["changed"] is True
+    assert (project / ENV).read_bytes() == (project / "releases" / r1 / ENV).read_bytes()
+
+
+def test_restored_brings_back_a_deleted_compose_file(capsys: pytest.CaptureFixture[str], project: Path,
+                                                     clock: type) -> None:
+    r1 = ok(capsys, project, state="staged")["release"]
+    content = (project / COMPOSE).read_bytes()
+    (project / COMPOSE).unlink()
+    assert ok(capsys, project, state="restored", release=r1)["changed"] is True
+    assert (project / COMPOSE).read_bytes() == content
+
+
+def test_restored_previous(capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    stage_and_activate(capsys, project, "services: {two: {}}\n")
+    result = ok(capsys, project, state="restored", release="previous")
+    assert result["release"] == r1 and result["changed"] is True
+    assert (project / COMPOSE).read_text(encoding="utf-8") == "services: {one: {}}\n"
+
+
+# -- query ----------------------------------------------------------------------------------------
+
+
+def test_query_of_an_empty_project(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    result = ok(capsys, project)
+    assert result["changed"] is False and result["releases"] == [] and result["history"] == []
+    assert result["current"] is None and result["previous"] is None and "release" not in result
+
+
+def test_query_previous_resolves_the_last_other_active_release(capsys: pytest.CaptureFixture[str],
+                                                               project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    write(project, "services: {three: {}}\n")
+    r3 = ok(capsys, project, state="staged")["release"]
+    ok(capsys, project, state="failed", release=r3, reason="gate")
+    lines = history_lines(project)
+    result = ok(capsys, project, release="previous")
+    assert (result["release"], result["current"], result["previous"]) == (r1, r2, r1)
+    assert result["changed"] is False and history_lines(project) == lines
+    assert [(e["id"], e["status"]) for e in result["releases"]] == [(r1, "active"), (r2, "active"), (r3, "failed")]
+    # back on r1, the previous active release is r2
+    ok(capsys, project, state="active", release=r1)
+    assert ok(capsys, project, release="previous")["release"] == r2
+
+
+def test_query_previous_without_an_earlier_active_release_fails(capsys: pytest.CaptureFixture[str],
+                                                                project: Path, clock: type) -> None:
+    msg = fails(capsys, project, release="previous")
+    assert msg == "release: 'previous' - %s has no earlier active release to go back to (current: none)" % project
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    write(project, "services: {two: {}}\n")
+    ok(capsys, project, state="staged")
+    msg = fails(capsys, project, release="previous")
+    assert msg == "release: 'previous' - %s has no earlier active release to go back to (current: %s)" % (
+        project, r1)
+
+
+def test_query_an_unknown_release_fails_listing_the_known_ones(capsys: pytest.CaptureFixture[str],
+                                                               project: Path, clock: type) -> None:
+    assert fails(capsys, project, release="nope") == (
+        "release: 'nope' is not a release of %s; known releases: none" % project)
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    assert fails(capsys, project, release="nope") == (
+        "release: 'nope' is not a release of %s; known releases: %s, %s" % (project, r1, r2))
+    assert ok(capsys, project, release=r1)["release"] == r1
+
+
+def test_query_by_checksum_returns_the_newest_match(capsys: pytest.CaptureFixture[str], project: Path,
+                                                    clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    checksum = sha1(project / COMPOSE)
+    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
+    stage_and_activate(capsys, project, "services: {two: {}}\n")
+    write(project, "services: {one: {}}\n")
+    r3 = ok(capsys, project, state="staged")["release"]
+    ok(capsys, project, state="failed", release=r3, reason="gate")
+    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r3, "status": "failed"}
+    assert ok(capsys, project, checksum="0" * 40)["match"] is None
+    assert "match" not in ok(capsys, project)
+
+
+# -- keep / pruning -----------------------------------------------------------------------------------
+
+
+def test_keep_prunes_the_oldest_but_never_current_nor_previous(capsys: pytest.CaptureFixture[str],
+                                                               project: Path, clock: type) -> None:
+    ids = [stage_and_activate(capsys, project, "services: {n%d: {}}\n" % n) for n in range(4)]
+    lines = history_lines(project)
+    write(project, "services: {n4: {}}\n")
+    r5 = ok(capsys, project, state="staged")["release"]
+    result = ok(capsys, project, state="active", release=r5, keep=1)
+    assert result["pruned"] == ids[:3] and result["changed"] is True
+    assert release_dirs(project) == [ids[3], r5]
+    assert (result["current"], result["previous"]) == (r5, ids[3])
+    assert [e["id"] for e in result["releases"]] == [ids[3], r5]
+    after = history_lines(project)
+    assert after[:len(lines)] == lines, "history lines were rewritten"
+    assert len(after) == len(lines) + 2
+    assert {r["release"] for r in history(project)} == set(ids) | {r5}
+
+
+def test_keep_protects_an_old_previous_release(capsys: pytest.CaptureFixture[str], project: Path,
+                                               clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    failed = []
+    for n in range(3):
+        write(project, "services: {bad%d: {}}\n" % n)
+        rid = ok(capsys, project, state="staged")["release"]
+        ok(capsys, project, state="failed", release=rid, reason="gate")
+        failed.append(rid)
+    lines = history_lines(project)
+    result = ok(capsys, project, state="active", release=r2, keep=1)
+    assert result["pruned"] == failed[:2]
+    assert release_dirs(project) == [r1, r2, failed[2]]
+    assert result["previous"] == r1
+    assert history_lines(project)[:len(lines)] == lines
+
+
+def test_keep_counts_release_directories(capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    ids = [stage_and_activate(capsys, project, "services: {n%d: {}}\n" % n, keep=3) for n in range(5)]
+    assert release_dirs(project) == ids[2:]
+    assert len(history(project)) == 10
+
+
+@pytest.mark.parametrize("keep", [0, -1])
+def test_keep_below_one_is_refused(capsys: pytest.CaptureFixture[str], project: Path, keep: int) -> None:
+    assert fails(capsys, project, state="staged", keep=keep) == "keep: %d must be at least 1" % keep
+    assert not (project / "releases").exists()
+
+
+@pytest.mark.parametrize("name", ["sub/docker-compose.yml", "", ".", ".."])
+def test_compose_file_must_be_a_plain_name(capsys: pytest.CaptureFixture[str], project: Path, name: str) -> None:
+    assert fails(capsys, project, state="staged", compose_file=name) == (
+        "compose_file: %r must be a plain file name" % name)
+
+
+# -- check mode -------------------------------------------------------------------------------------
+
+
+def test_check_mode_staged_writes_nothing(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    code, result = call(capsys, project, check_mode=True, state="staged", record=RECORD)
+    assert code == 0 and result["changed"] is True and result["created"] is True
+    assert ID_RE.match(result["release"]) and result["release"].endswith(sha1(project / COMPOSE)[:8])
+    assert sorted(p.name for p in project.iterdir()) == [COMPOSE, ENV]
+
+
+def test_check_mode_writes_nothing_on_an_existing_project(capsys: pytest.CaptureFixture[str], project: Path,
+                                                          clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    write(project, "services: {two: {}}\n", "{}\n")
+    r2 = ok(capsys, project, state="staged")["release"]
+
+    def snapshot() -> Dict[str, Any]:
+        files = {str(p.relative_to(project)): p.read_bytes() for p in project.rglob("*")
+                 if p.is_file() and not p.is_symlink()}
+        return {"files": files, "current": os.readlink(project / "current")}
+
+    before = snapshot()
+    code, result = call(capsys, project, check_mode=True, state="active", release=r2, keep=1)
+    assert code == 0 and result["changed"] is True and result["current"] == r2
+    code, result = call(capsys, project, check_mode=True, state="failed", release=r2, reason="x")
+    assert code == 0 and result["changed"] is True
+    code, result = call(capsys, project, check_mode=True, state="restored", release=r1)
+    assert code == 0 and result["changed"] is True
+    write(project, "services: {three: {}}\n")
+    before["files"][COMPOSE] = (project / COMPOSE).read_bytes()
+    code, result = call(capsys, project, check_mode=True, state="staged")
+    assert code == 0 and result["created"] is True
+    assert snapshot() == before
+    assert release_dirs(project) == [r1, r2]
+
+
+# -- a damaged history ---------------------------------------------------------------------------------
+
+
+def test_a_corrupt_history_line_fails_naming_file_and_line(capsys: pytest.CaptureFixture[str], project: Path,
+                                                           clock: type) -> None:
+    rid = ok(capsys, project, state="staged")["release"]
+    path = project / "releases" / "history.jsonl"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n{not json\n")
+    msg = fails(capsys, project)
+    assert msg.startswith("%s line 3 is not JSON (" % path)
+    assert msg.endswith("the history is append-only, fix that line by hand")
+    msg = fails(capsys, project, state="active", release=rid)
+    assert "line 3 is not JSON" in msg and not (project / "current").exists()
+
+
+def test_check_mode_active_reports_what_the_real_run_prunes(capsys: pytest.CaptureFixture[str], project: Path,
+                                                            clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    stage_and_activate(capsys, project, "services: {two: {}}\n")
+    write(project, "services: {three: {}}\n")
+    r3 = ok(capsys, project, state="staged")["release"]
+    code, predicted = call(capsys, project, check_mode=True, state="active", release=r3, keep=1)
+    assert code == 0
+    real = ok(capsys, project, state="active", release=r3, keep=1)
+    assert real["pruned"] == [r1]
+    assert predicted["pruned"] == real["pruned"]
