@@ -100,7 +100,7 @@ REASONS = (
     (re.compile(r"connection refused|no such host|i/o timeout|network is unreachable|dial tcp|"
                 r"server misbehaving|TLS handshake timeout|context deadline exceeded", re.I),
      "registry {registry} is unreachable"),
-    (re.compile(r"unauthorized|authentication required|denied|forbidden", re.I),
+    (re.compile(r"unauthorized|authentication required|no basic auth credentials|denied|forbidden", re.I),
      "access to {registry} denied (log in with a registry account that can read it)"),
     (re.compile(r"manifest unknown|not found|does not exist|no such manifest", re.I),
      "{registry} has no {what}"),

@@ -145,7 +145,7 @@ def pulls(docker: Path) -> List[str]:
 
 
 def pulled_output(ref: str, digest: str) -> str:
-    repository, tag, _ = split(ref)
+    repository, tag = split(ref)[:2]
     return ("%s: Pulling from %s\nDigest: %s\nStatus: Downloaded newer image for %s"
             % (tag or "latest", repository, digest, ref))
 
@@ -236,6 +236,9 @@ def test_resolve_in_check_mode_pulls_nothing(tmp_path: Path) -> None:
     ("registry.example.org/a/b:v1", "Error response from daemon: Head \"https://registry.example.org/v2/a/b/"
      "manifests/v1\": unauthorized: authentication required",
      "access to registry.example.org denied (log in with a registry account that can read it)"),
+    ("localhost:5001/a/b:v1", "Error response from daemon: Head \"http://localhost:5001/v2/a/b/manifests/v1\": "
+     "no basic auth credentials",
+     "access to localhost:5001 denied (log in with a registry account that can read it)"),
     ("nginx:1.25", "Error response from daemon: no space left on device", "pull failed"),
 ])
 def test_resolve_classifies_a_failed_pull(tmp_path: Path, reference: str, err: str, reason: str) -> None:
@@ -302,8 +305,8 @@ def test_main_reports_every_failure_together(tmp_path: Path, capsys: pytest.Capt
     docker = fake_docker(tmp_path, {
         "127.0.0.1:5999/avr/core:v1": Image(pull_rc=1, pull_err=REFUSED),
         "registry.example.org/a/b@" + D1: Image(pull_rc=1, pull_err="Error response from daemon: manifest unknown"),
-        "nginx:v9": Image(pull_rc=1, pull_err="Error response from daemon: manifest for nginx:v9 not found: "
-                                               "manifest unknown: manifest unknown"),
+        "nginx:v9": Image(pull_rc=1, pull_err=("Error response from daemon: manifest for nginx:v9 not found: "
+                                                "manifest unknown: manifest unknown")),
         good: Image(pull_out=pulled_output(good, D2)),
     })
     images = {"a-unreachable": "127.0.0.1:5999/avr/core:v1", "b-digest": "registry.example.org/a/b@" + D1,

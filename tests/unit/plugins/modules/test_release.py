@@ -135,8 +135,8 @@ def stage_and_activate(capsys: pytest.CaptureFixture[str], project: Path, compos
 # -- staged ---------------------------------------------------------------------------------------
 
 
-def test_staged_creates_a_release_with_the_files_and_its_record(capsys: pytest.CaptureFixture[str],
-                                                                 project: Path) -> None:
+def test_staged_creates_a_release_with_the_files_and_its_record(
+        capsys: pytest.CaptureFixture[str], project: Path) -> None:
     before = datetime.now(timezone.utc).replace(microsecond=0)
     result = ok(capsys, project, state="staged", record=RECORD, trace_id="run-1", actor="ci",
                 started="2026-11-22T10:00:00Z")
@@ -289,8 +289,8 @@ def test_states_that_act_on_a_release_need_one(capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.parametrize("state", ["failed", "rolled_back"])
-def test_failed_and_rolled_back_append_a_record_with_the_reason(capsys: pytest.CaptureFixture[str],
-                                                                 project: Path, clock: type, state: str) -> None:
+def test_failed_and_rolled_back_append_a_record_with_the_reason(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, state: str) -> None:
     rid = ok(capsys, project, state="staged", record=RECORD)["release"]
     result = ok(capsys, project, state=state, release=rid, reason="avr-core: unhealthy after 60 s")
     assert result["changed"] is True and result["release"] == rid

@@ -288,8 +288,8 @@ def test_a_catalog_pinned_tag_follows_the_policy() -> None:
 def test_a_catalog_pinned_digest_is_run_and_passes_prod() -> None:
     reg = catalog_registry(image_entry("core/avr-core", pinned_digest=DIGEST))
     assert texts("openai", reg)["avr-core"] == CORE + "@" + DIGEST
-    out = texts("openai", reg, tags={img.service_name: "v1.0.0" for img in images("openai", reg)
-                                      if img.service_name != "avr-core"}, environment="prod")
+    others = {img.service_name: "v1.0.0" for img in images("openai", reg) if img.service_name != "avr-core"}
+    out = texts("openai", reg, tags=others, environment="prod")
     assert out["avr-core"] == CORE + "@" + DIGEST
 
 

@@ -226,7 +226,7 @@ def test_patterns_refuse_a_trailing_newline() -> None:
 def test_policies_cover_every_environment() -> None:
     assert set(POLICIES) == {"avr", "upstream"} and DEFAULT_POLICY == "avr"
     for policy in POLICIES.values():
-        assert tuple(name for name, _ in policy.environments) == ENVIRONMENTS
+        assert tuple(pair[0] for pair in policy.environments) == ENVIRONMENTS
         assert policy.description
 
 
