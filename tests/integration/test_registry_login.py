@@ -203,8 +203,8 @@ def test_the_role_logs_in_with_a_referenced_credential(fleet: Fleet, private_reg
     # 4. the password in Ansible Vault: the stack runs the private registry's digests; the password
     #    is in the host's Docker credential store and nowhere else
     vaulted = dict(account, credential_ref={"vault": "vault_registry_password"})
-    proc = run({"stack_registry_accounts": [vaulted]}, args=vault_vars(tmp_path, "vault_registry_password",
-                                                                      reg.password) + ["-vvv"])
+    vault_args = vault_vars(tmp_path, "vault_registry_password", reg.password)
+    proc = run({"stack_registry_accounts": [vaulted]}, args=vault_args + ["-vvv"])
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert_not_shown(reg.password, proc)
     prefix = fl.hosts["fleet1"].vars["stack_service_prefix"] + "-"
@@ -222,7 +222,6 @@ def test_the_role_logs_in_with_a_referenced_credential(fleet: Fleet, private_reg
     assert json.loads(target_docker_config(fl))["auths"][reg.address]["auth"] == token.decode()
 
     # a re-run logs in again and changes nothing
-    proc = run({"stack_registry_accounts": [vaulted]}, args=vault_vars(tmp_path, "vault_registry_password",
-                                                                      reg.password))
+    proc = run({"stack_registry_accounts": [vaulted]}, args=vault_args)
     assert proc.returncode == 0 and recap(proc.stdout)["fleet1"]["changed"] == 0, proc.stdout[-6000:]
     assert_not_shown(reg.password, proc)

@@ -300,13 +300,15 @@ def test_main_with_nothing_new_is_unchanged(tmp_path: Path, capsys: pytest.Captu
     assert result["references"] == {"avr-n8n": "n8nio/n8n:1.80.0@" + D1}
 
 
+NGINX_V9_MISSING = "Error response from daemon: manifest for nginx:v9 not found: manifest unknown: manifest unknown"
+
+
 def test_main_reports_every_failure_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = CORE + ":v1.4.0"
     docker = fake_docker(tmp_path, {
         "127.0.0.1:5999/avr/core:v1": Image(pull_rc=1, pull_err=REFUSED),
         "registry.example.org/a/b@" + D1: Image(pull_rc=1, pull_err="Error response from daemon: manifest unknown"),
-        "nginx:v9": Image(pull_rc=1, pull_err=("Error response from daemon: manifest for nginx:v9 not found: "
-                                                "manifest unknown: manifest unknown")),
+        "nginx:v9": Image(pull_rc=1, pull_err=NGINX_V9_MISSING),
         good: Image(pull_out=pulled_output(good, D2)),
     })
     images = {"a-unreachable": "127.0.0.1:5999/avr/core:v1", "b-digest": "registry.example.org/a/b@" + D1,
