@@ -16,8 +16,9 @@ description:
   - "C(vault) - the value of the variable it names (typically Ansible Vault encrypted);
     C(env) - the controller's environment variable it names; C(file) - the content of the controller
     file it names (trailing newline removed)."
-  - A reference that resolves to nothing fails, naming the reference but never a value. Use it only in
-    tasks with C(no_log).
+  - A reference that resolves to nothing fails, naming the reference but never a value; a name that names
+    nothing is shown masked (its first characters and length), since it may be the secret itself, put where
+    its name goes. Use it only in tasks with C(no_log).
 author:
   - voiceops.avr contributors (!UNKNOWN)
 options:
@@ -55,11 +56,22 @@ from ansible.plugins.lookup import LookupBase
 KINDS = ("vault", "env", "file")
 
 
+def masked(name):
+    """A name that names nothing, as errors show it: it may be the secret itself, put where its name goes."""
+    name = to_text(name)
+    if len(name) >= 12:
+        return "%s... (%d characters)" % (name[:3], len(name))
+    return "(%d characters)" % len(name)
+
+
 def describe(ref):
-    """The reference's keys and names; never the text of something that is not a mapping (it may be a secret)."""
+    """A malformed reference as errors show it: its keys only (a value may be a secret)."""
     if isinstance(ref, dict):
-        return ", ".join("%s: %s" % (k, ref[k]) if k in KINDS else str(k) for k in sorted(ref, key=str))
+        return ", ".join(str(k) for k in sorted(ref, key=str))
     return "a %s, not a mapping" % type(ref).__name__
+
+
+HINT = " (vault and env take a name, not the value)"
 
 
 class LookupModule(LookupBase):
@@ -74,21 +86,24 @@ class LookupModule(LookupBase):
             name = to_text(name)
             if kind == "vault":
                 if not variables or name not in variables:
-                    raise AnsibleLookupError("credential_ref {vault: %s}: no variable %r is defined" % (name, name))
+                    raise AnsibleLookupError("credential_ref {vault: %s}: no such variable is defined%s"
+                                             % (masked(name), HINT))
                 value = to_text(self._templar.template(variables[name]))
             elif kind == "env":
-                value = os.environ.get(name, "")
-                if not value:
-                    raise AnsibleLookupError("credential_ref {env: %s}: the controller has no environment "
-                                             "variable %r (or it is empty)" % (name, name))
+                if name not in os.environ:
+                    raise AnsibleLookupError("credential_ref {env: %s}: the controller has no such environment "
+                                             "variable%s" % (masked(name), HINT))
+                value = os.environ[name]
             else:
                 path = name if os.path.isabs(name) else self.find_file_in_search_path(variables, "files", name)
                 try:
                     with open(path or name, "r", encoding="utf-8") as handle:
                         value = handle.read().rstrip("\n")
                 except OSError as exc:
+                    # an absolute path or an existing file is a path; anything else may be the secret itself
+                    shown = name if os.path.isabs(name) or os.path.lexists(path or name) else masked(name)
                     raise AnsibleLookupError("credential_ref {file: %s}: cannot read it (%s)"
-                                             % (name, exc.strerror)) from None
+                                             % (shown, exc.strerror)) from None
             if not value:
                 raise AnsibleLookupError("credential_ref {%s: %s}: resolves to an empty value" % (kind, name))
             values.append(value)

@@ -101,7 +101,7 @@ REASONS = (
                 r"server misbehaving|TLS handshake timeout|context deadline exceeded", re.I),
      "registry {registry} is unreachable"),
     (re.compile(r"unauthorized|authentication required|no basic auth credentials|denied|forbidden", re.I),
-     "access to {registry} denied (log in with a registry account that can read it)"),
+     "access to {registry} denied (no such repository, or log in with an account that can read it)"),
     (re.compile(r"manifest unknown|not found|does not exist|no such manifest", re.I),
      "{registry} has no {what}"),
 )

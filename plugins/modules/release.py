@@ -37,11 +37,13 @@ options:
   state:
     description:
       - V(query) changes nothing and reports the releases, the current one, the previous active one and
-        the history. With O(release), fails unless that release exists (V(previous) resolves to the last
-        active release before the current one). With O(checksum), reports the newest release with that
-        compose checksum in RV(match).
+        the history. With O(release), fails unless that release exists (V(previous) resolves to the newest
+        release older than the current one that was ever active). With O(checksum), reports the newest
+        release with that compose checksum in RV(match).
       - V(staged) snapshots the project's compose file and C(environment.json) as a new release and records
-        it C(staged), unless they equal the current release (then nothing changes).
+        it C(staged), unless they equal the current release (then nothing changes). With O(checksum), the
+        compose file must have that checksum (another run may have written it meanwhile); in check mode
+        O(checksum) stands for the file the run would have written.
       - V(active) points C(current) at O(release), records it C(active) and prunes old releases. Nothing
         changes when it is the current release and the history's last record already says it is active.
       - V(failed) and V(rolled_back) record that status for O(release).
@@ -51,10 +53,14 @@ options:
     choices: [query, staged, active, failed, rolled_back, restored]
     default: query
   release:
-    description: Release id, or V(previous) for the last active release before the current one.
+    description:
+      - Release id, or V(previous) for the newest release older than the current one that was ever active
+        (releases are ordered by their ids, which start with their creation time).
     type: str
   checksum:
-    description: SHA-1 of a compose file to look up among the releases (O(state=query)).
+    description:
+      - SHA-1 of a compose file. O(state=query) looks it up among the releases; O(state=staged) requires the
+        project's compose file to have it.
     type: str
   record:
     description:
@@ -183,11 +189,31 @@ HISTORY = "history.jsonl"
 ENV_FILE = "environment.json"
 META = "release.json"
 ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
-STATUSES = ("staged", "active", "failed", "rolled_back")
 
 
 def now():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor_name():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a passwd entry (containers)
+        return "uid-%d" % os.getuid()
+
+
+def fsync_path(path):
+    """Flush a file or directory to disk (a release must not be visible before its files are)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_synced(src, dest):
+    shutil.copy2(src, dest)
+    fsync_path(dest)
 
 
 def sha1_file(path):
@@ -219,21 +245,37 @@ class Releases(object):
         os.makedirs(self.root, mode=0o750, exist_ok=True)
         self._lock = open(os.path.join(self.root, ".lock"), "a")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self.clean_leftovers()
+
+    def clean_leftovers(self):
+        """What an interrupted run left: half-staged or half-pruned releases, a half-made `current` link."""
+        for name in os.listdir(self.root):
+            if name.startswith((".staging-", ".pruning-")):
+                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+        prefix = os.path.basename(self.current_link) + "."
+        for name in os.listdir(self.project):
+            if name.startswith(prefix) and name.endswith(".tmp") and os.path.islink(os.path.join(self.project, name)):
+                os.unlink(os.path.join(self.project, name))
 
     def history(self):
         records = []
         try:
             with open(self.history_file, "r", encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        records.append(json.loads(line))
-                    except ValueError as exc:
-                        self.module.fail_json(msg="%s line %d is not JSON (%s); the history is append-only, "
-                                                  "fix that line by hand" % (self.history_file, number, exc))
+                lines = handle.readlines()
         except FileNotFoundError:
-            pass
+            return records
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError as exc:
+                if number == len(lines) and not line.endswith("\n"):
+                    # an append cut short (crash, full disk) or still being written: not a record yet
+                    self.module.warn("%s: ignoring its unfinished last line" % self.history_file)
+                    continue
+                self.module.fail_json(msg="%s line %d is not JSON (%s); the history is append-only, "
+                                          "fix that line by hand" % (self.history_file, number, exc))
         return records
 
     def ids(self):
@@ -262,12 +304,11 @@ class Releases(object):
         return status
 
     def previous(self, records, current):
-        """The last release recorded active, other than ``current``, whose files are still kept."""
-        kept = set(self.ids())
-        for rec in reversed(records):
-            if rec.get("status") == "active" and rec.get("release") != current and rec.get("release") in kept:
-                return rec["release"]
-        return None
+        """The newest kept release older than ``current`` that was ever recorded active: two rollbacks in a
+        row go back twice, never forward again to the release just left."""
+        ever_active = {rec.get("release") for rec in records if rec.get("status") == "active"}
+        older = [rid for rid in self.ids() if rid in ever_active and (current is None or rid < current)]
+        return older[-1] if older else None
 
     def resolve(self, release, records, current):
         if release == "previous":
@@ -308,17 +349,24 @@ class Releases(object):
             "trace_id": params["trace_id"],
             "started": started or params["started"] or now(),
             "finished": now(),
-            "actor": params["actor"] or getpass.getuser(),
+            "actor": params["actor"] or actor_name(),
             "host": socket.gethostname(),
         }
         if params["reason"]:
             record["reason"] = params["reason"]
         if self.module.check_mode:
             return record
-        line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
-        fd = os.open(self.history_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        data = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+        fd = os.open(self.history_file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            os.write(fd, line.encode("utf-8"))
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # an append a crashed run left unfinished (appends hold the lock, so nobody is writing it):
+                # it never was a record; cut it off rather than leave a broken line inside the history
+                os.ftruncate(fd, os.pread(fd, size, 0).rfind(b"\n") + 1)
+                self.module.warn("%s: removed the unfinished last line an interrupted run left" % self.history_file)
+            while data:
+                data = data[os.write(fd, data):]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -327,8 +375,14 @@ class Releases(object):
     def stage(self, params):
         compose = os.path.join(self.project, self.compose_file)
         checksum = sha1_file(compose)
+        expected = params["checksum"]
+        if self.module.check_mode and expected:
+            checksum = expected  # the file this run would have written
         if checksum is None:
             self.module.fail_json(msg="%s: no compose file to stage as a release" % compose)
+        if expected and checksum != expected:
+            self.module.fail_json(msg="%s: its checksum is %s, not %s: another run changed it; run again"
+                                      % (compose, checksum, expected))
         env_checksum = sha1_file(os.path.join(self.project, ENV_FILE))
         current = self.current()
         if current is not None:
@@ -343,9 +397,9 @@ class Releases(object):
             self.module.fail_json(msg="release %s already exists; run again in a second" % release)
         work = tempfile.mkdtemp(prefix=".staging-", dir=self.root)
         os.chmod(work, 0o700)
-        shutil.copy2(compose, os.path.join(work, self.compose_file))
+        copy_synced(compose, os.path.join(work, self.compose_file))
         if env_checksum is not None:
-            shutil.copy2(os.path.join(self.project, ENV_FILE), os.path.join(work, ENV_FILE))
+            copy_synced(os.path.join(self.project, ENV_FILE), os.path.join(work, ENV_FILE))
         meta = dict(params["record"])
         meta.update({"id": release, "created": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "checksum": checksum,
                      "environment_checksum": env_checksum, "compose_file": self.compose_file})
@@ -355,7 +409,9 @@ class Releases(object):
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(os.path.join(work, META), 0o640)
+        fsync_path(work)
         os.rename(work, os.path.join(self.root, release))
+        fsync_path(self.root)
         self.append(release, "staged", params)
         return release, True
 
@@ -367,6 +423,7 @@ class Releases(object):
             os.unlink(tmp)
         os.symlink(os.path.join(RELEASES, release), tmp)
         os.replace(tmp, self.current_link)
+        fsync_path(self.project)
 
     def restore(self, release):
         changed = False
@@ -384,8 +441,10 @@ class Releases(object):
                 continue
             fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=self.project)
             os.close(fd)
-            shutil.copy2(src, tmp)
+            copy_synced(src, tmp)
             os.replace(tmp, dest)
+        if changed and not self.module.check_mode:
+            fsync_path(self.project)
         return changed
 
     def prune(self, keep, records, current):
@@ -394,7 +453,10 @@ class Releases(object):
         doomed = [rid for rid in ids[:max(0, len(ids) - keep)] if rid not in protected]
         if not self.module.check_mode:
             for rid in doomed:
-                shutil.rmtree(os.path.join(self.root, rid))
+                # out of the list first: a prune cut short must not leave a listed release without its files
+                gone = os.path.join(self.root, ".pruning-" + rid)
+                os.rename(os.path.join(self.root, rid), gone)
+                shutil.rmtree(gone)
         return doomed
 
 

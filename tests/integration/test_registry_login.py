@@ -186,7 +186,9 @@ def test_the_role_logs_in_with_a_referenced_credential(fleet: Fleet, private_reg
 
     # 2. an account whose credential is not there, or that could push: refused before any pull
     proc = run({"stack_registry_accounts": [account]})
-    assert proc.returncode != 0 and "credential_ref {env: %s}" % PASSWORD_ENV in proc.stdout, proc.stdout[-4000:]
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    assert "credential_ref {env: VOI... (%d characters)}: the controller has no such environment variable" % len(
+        PASSWORD_ENV) in proc.stdout, proc.stdout[-4000:]
     proc = run({"stack_registry_accounts": [dict(account, read_only=False)]}, env={PASSWORD_ENV: reg.password})
     assert proc.returncode != 0 and "stack_registry_accounts[0] (private)" in proc.stdout, proc.stdout[-4000:]
     assert "read_only true" in proc.stdout

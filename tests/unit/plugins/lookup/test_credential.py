@@ -17,7 +17,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.voiceops.avr.plugins.lookup.credential import LookupModule, describe
+from ansible_collections.voiceops.avr.plugins.lookup.credential import LookupModule, describe, masked
 
 SECRET = "s3cret-token-not-real-4f2a9c"
 BIN = Path(sys.executable).parent
@@ -53,18 +53,26 @@ def test_env_keeps_the_value_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve([{"env": "VOICEOPS_TEST_TOKEN"}]) == [" spaced value\n"]
 
 
-def test_env_unset_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_unset_is_refused_with_the_name_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICEOPS_TEST_TOKEN", raising=False)
     assert refused([{"env": "VOICEOPS_TEST_TOKEN"}]) == (
-        "credential_ref {env: VOICEOPS_TEST_TOKEN}: the controller has no environment variable "
-        "'VOICEOPS_TEST_TOKEN' (or it is empty)")
+        "credential_ref {env: VOI... (19 characters)}: the controller has no such environment variable"
+        " (vault and env take a name, not the value)")
 
 
-def test_env_empty_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ref", [{"env": SECRET}, {"vault": SECRET}, {"file": SECRET}, {"env": "s3cr3t"}])
+def test_a_secret_put_where_its_name_goes_is_not_shown(ref: Dict[str, str]) -> None:
+    """The commonest mistake: {vault: "{{ vault_token }}"} instead of {vault: vault_token}."""
+    msg = refused([ref], {})
+    value = next(iter(ref.values()))
+    assert value not in msg and value[3:] not in msg, msg
+    assert "characters)" in msg
+
+
+def test_env_empty_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOICEOPS_TEST_TOKEN", "")
     msg = refused([{"env": "VOICEOPS_TEST_TOKEN"}])
-    assert msg.startswith("credential_ref {env: VOICEOPS_TEST_TOKEN}: the controller has no environment variable")
-    assert msg.endswith("(or it is empty)")
+    assert msg == "credential_ref {env: VOICEOPS_TEST_TOKEN}: resolves to an empty value"
 
 
 # -- file -----------------------------------------------------------------------------------------
@@ -99,7 +107,7 @@ def test_a_missing_file_is_refused_naming_the_reference(tmp_path: Path) -> None:
 
 def test_a_missing_relative_file_is_refused_naming_the_reference(tmp_path: Path) -> None:
     msg = refused([{"file": "no-such-token"}], {"ansible_search_path": [str(tmp_path)]})
-    assert msg == "credential_ref {file: no-such-token}: cannot read it (No such file or directory)"
+    assert msg == "credential_ref {file: no-... (13 characters)}: cannot read it (No such file or directory)"
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
@@ -130,7 +138,8 @@ def test_vault_without_the_variable_is_refused(variables: Optional[Dict[str, Any
     with pytest.raises(AnsibleLookupError) as err:
         lookup().run([{"vault": "vault_registry_token"}], variables=variables)
     msg = str(err.value)
-    assert msg == "credential_ref {vault: vault_registry_token}: no variable 'vault_registry_token' is defined"
+    assert msg == ("credential_ref {vault: vau... (20 characters)}: no such variable is defined"
+                   " (vault and env take a name, not the value)")
     assert SECRET not in msg
 
 
@@ -153,12 +162,12 @@ def test_several_references_resolve_in_order(tmp_path: Path, monkeypatch: pytest
 def test_one_unresolved_reference_fails_the_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICEOPS_TEST_TOKEN", raising=False)
     msg = refused([{"vault": "v"}, {"env": "VOICEOPS_TEST_TOKEN"}], {"v": SECRET})
-    assert msg.startswith("credential_ref {env: VOICEOPS_TEST_TOKEN}: ")
+    assert msg.startswith("credential_ref {env: VOI... (19 characters)}: ")
 
 
 @pytest.mark.parametrize("ref, shown", [
-    ({"vault": "a", "env": "b"}, "env: b, vault: a"),
-    ({"vault": "a", "env": "b", "file": "c"}, "env: b, file: c, vault: a"),
+    ({"vault": "a", "env": "b"}, "env, vault"),
+    ({"vault": "a", "env": "b", "file": "c"}, "env, file, vault"),
     ({"other": "x"}, "other"),
     ({"Vault": "a"}, "Vault"),
     ({}, ""),
@@ -172,9 +181,10 @@ def test_a_bad_shape_is_refused(ref: Any, shown: str) -> None:
 
 
 def test_describe() -> None:
-    assert describe({"file": "/x", "env": "Y"}) == "env: Y, file: /x"
+    assert describe({"file": "/x", "env": "Y"}) == "env, file"
     assert describe("x") == "a str, not a mapping"
-    assert describe({"vault": "v", "token": "s3cr3t"}) == "token, vault: v", "unknown keys are named, not their values"
+    assert describe({"vault": "v", "token": "s3cr3t"}) == "token, vault", "keys are named, never their values"
+    assert masked("vault_registry_token") == "vau... (20 characters)" and masked("short") == "(5 characters)"
 
 
 def test_a_secret_given_instead_of_a_reference_is_not_shown() -> None:
@@ -250,5 +260,5 @@ def test_vault_output_never_shows_the_value(vault_run: subprocess.CompletedProce
 
 
 def test_vault_missing_variable_in_a_playbook_names_the_reference(vault_run: subprocess.CompletedProcess) -> None:
-    assert ("credential_ref {vault: vault_missing_token}: no variable 'vault_missing_token' is defined"
+    assert ("credential_ref {vault: vau... (19 characters)}: no such variable is defined"
             in vault_run.stdout), vault_run.stdout

@@ -232,13 +232,13 @@ def test_resolve_in_check_mode_pulls_nothing(tmp_path: Path) -> None:
      "registry.example.org has no digest %s for registry.example.org/a/b" % D1),
     ("private/image:v1", "Error response from daemon: pull access denied for private/image, repository does "
      "not exist or may require 'docker login': denied: requested access to the resource is denied",
-     "access to docker.io denied (log in with a registry account that can read it)"),
+     "access to docker.io denied (no such repository, or log in with an account that can read it)"),
     ("registry.example.org/a/b:v1", "Error response from daemon: Head \"https://registry.example.org/v2/a/b/"
      "manifests/v1\": unauthorized: authentication required",
-     "access to registry.example.org denied (log in with a registry account that can read it)"),
+     "access to registry.example.org denied (no such repository, or log in with an account that can read it)"),
     ("localhost:5001/a/b:v1", "Error response from daemon: Head \"http://localhost:5001/v2/a/b/manifests/v1\": "
      "no basic auth credentials",
-     "access to localhost:5001 denied (log in with a registry account that can read it)"),
+     "access to localhost:5001 denied (no such repository, or log in with an account that can read it)"),
     ("nginx:1.25", "Error response from daemon: no space left on device", "pull failed"),
 ])
 def test_resolve_classifies_a_failed_pull(tmp_path: Path, reference: str, err: str, reason: str) -> None:

@@ -377,9 +377,27 @@ def test_query_previous_resolves_the_last_other_active_release(capsys: pytest.Ca
     assert (result["release"], result["current"], result["previous"]) == (r1, r2, r1)
     assert result["changed"] is False and history_lines(project) == lines
     assert [(e["id"], e["status"]) for e in result["releases"]] == [(r1, "active"), (r2, "active"), (r3, "failed")]
-    # back on r1, the previous active release is r2
+    # back on r1 (the oldest), 'previous' does not bounce forward to r2, the release just left
+    ok(capsys, project, state="rolled_back", release=r2)
     ok(capsys, project, state="active", release=r1)
-    assert ok(capsys, project, release="previous")["release"] == r2
+    assert "has no earlier active release" in fails(capsys, project, release="previous")
+    assert ok(capsys, project)["previous"] is None
+
+
+def test_two_rollbacks_to_previous_go_back_twice(capsys: pytest.CaptureFixture[str],
+                                                 project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    r3 = stage_and_activate(capsys, project, "services: {three: {}}\n")
+    for current, target in ((r3, r2), (r2, r1)):
+        assert ok(capsys, project, release="previous")["release"] == target
+        ok(capsys, project, state="rolled_back", release=current)
+        ok(capsys, project, state="restored", release=target)
+        ok(capsys, project, state="active", release=target)
+    assert ok(capsys, project)["current"] == r1
+    # rolled forward again by name, 'previous' of r3 is r2 once more
+    ok(capsys, project, state="active", release=r3)
+    assert ok(capsys, project)["previous"] == r2
 
 
 def test_query_previous_without_an_earlier_active_release_fails(capsys: pytest.CaptureFixture[str],
@@ -538,3 +556,75 @@ def test_check_mode_active_reports_what_the_real_run_prunes(capsys: pytest.Captu
     real = ok(capsys, project, state="active", release=r3, keep=1)
     assert real["pruned"] == [r1]
     assert predicted["pruned"] == real["pruned"]
+
+
+# -- interrupted runs and concurrent writers ---------------------------------------------------------
+
+
+def test_a_torn_last_history_line_is_ignored_and_cut_off_by_the_next_record(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    path = project / "releases" / "history.jsonl"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"release": "%s", "status": "rolled_ba' % r1)  # an append cut short
+    result = ok(capsys, project)
+    assert [r["status"] for r in result["history"]] == ["staged", "active"]
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    assert [(r["release"], r["status"]) for r in history(project)[-2:]] == [(r2, "staged"), (r2, "active")]
+    assert "rolled_ba" not in path.read_text(encoding="utf-8") and len(history(project)) == 4
+    # a bad line that is not the last one is still an error
+    lines = history_lines(project)
+    path.write_text("".join(lines[:1] + ["not json\n"] + lines[1:]), encoding="utf-8")
+    assert "line 2 is not JSON" in fails(capsys, project)
+
+
+def test_staged_refuses_a_compose_file_another_run_changed(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    planned = sha1(project / COMPOSE)
+    write(project, "services: {other: {}}\n")
+    msg = fails(capsys, project, state="staged", checksum=planned, record=RECORD)
+    assert msg == "%s: its checksum is %s, not %s: another run changed it; run again" % (
+        project / COMPOSE, sha1(project / COMPOSE), planned)
+    assert not (project / "releases").exists() or release_dirs(project) == []
+
+
+def test_staged_in_check_mode_uses_the_planned_checksum(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                        clock: type) -> None:
+    fresh = tmp_path / "fresh"  # a host the deployment has never reached: no project directory yet
+    code, result = call(capsys, fresh, check_mode=True, state="staged", checksum="ab" * 20, record=RECORD)
+    assert code == 0 and result["created"] is True and result["release"].endswith("-abababab"), result
+    assert not fresh.exists()
+    project = tmp_path / "existing"
+    project.mkdir()
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    same = call(capsys, project, check_mode=True, state="staged", checksum=sha1(project / COMPOSE))[1]
+    assert (same["created"], same["release"]) == (False, r1)
+    new = call(capsys, project, check_mode=True, state="staged", checksum="cd" * 20)[1]
+    assert new["created"] is True and new["changed"] is True and release_dirs(project) == [r1]
+
+
+def test_leftovers_of_an_interrupted_run_are_cleaned_and_never_listed(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    root = project / "releases"
+    (root / ".staging-abc").mkdir()
+    (root / ".staging-abc" / COMPOSE).write_text("half\n")
+    (root / (".pruning-" + r1)).mkdir()
+    (project / "current.4242.tmp").symlink_to("releases/" + r1)
+    assert [e["id"] for e in ok(capsys, project)["releases"]] == [r1]  # query reads, never cleans
+    assert (root / ".staging-abc").exists()
+    stage_and_activate(capsys, project, "services: {two: {}}\n")
+    assert not (root / ".staging-abc").exists() and not (root / (".pruning-" + r1)).exists()
+    assert not os.path.lexists(project / "current.4242.tmp")
+
+
+def test_pruning_leaves_no_directory_behind(capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    ids = [stage_and_activate(capsys, project, "services: {n%d: {}}\n" % n, keep=2) for n in range(4)]
+    assert release_dirs(project) == ids[-2:]
+    assert sorted(p.name for p in (project / "releases").iterdir() if p.is_dir()) == ids[-2:]
+
+
+def test_the_actor_falls_back_to_the_uid_without_a_passwd_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_entry() -> str:
+        raise KeyError("getpwuid(): uid not found: 12345")
+    monkeypatch.setattr(release_module.getpass, "getuser", no_entry)
+    assert release_module.actor_name() == "uid-%d" % os.getuid()
