@@ -29,7 +29,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 
@@ -124,10 +124,10 @@ def snapshot(fl: Fleet, host: str) -> Dict[str, Any]:
     }
 
 
-def rollout(fl: Fleet, tag: str, **extra: Any):
+def rollout(fl: Fleet, tag: str, cli_args: Sequence[str] = (), **extra: Any) -> subprocess.CompletedProcess:
     args = {"stack_tag": tag, "rollout_serial": [1, 2], "rollout_max_fail_percentage": 50}
     args.update(extra)
-    return fl.run_playbook(ROLLOUT, args, env={"VOICEOPS_ACTOR": "fleet-test"})
+    return fl.run_playbook(ROLLOUT, args, env={"VOICEOPS_ACTOR": "fleet-test"}, args=cli_args)
 
 
 def statuses(records: List[Dict[str, Any]]) -> List[tuple]:
@@ -139,6 +139,13 @@ def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Pa
     broken = fl.hosts[BROKEN_HOST]
     broken.vars["stack_env"] = dict(DEPLOY_VARS["stack_env"], **{"avr-core": {"STANDIN_BROKEN_VERSIONS": "1.1.0"}})
     fl.inventory.write_text(json.dumps(inventory_data(fl.hosts, fl.group_vars)))
+
+    # 0. check mode on hosts the deployment never reached: reports the change, writes and starts nothing
+    proc = rollout(fl, V1, cli_args=["--check"])
+    counts = recap(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert all(counts[h]["failed"] == 0 and counts[h]["changed"] > 0 for h in fl.hosts), counts
+    assert all(not fl.hosts[h].project_dir.exists() and fl.running_images(h) == {} for h in fl.hosts)
 
     # 1. v1.0.0 everywhere
     proc = rollout(fl, V1)
