@@ -223,8 +223,8 @@ def argument_specs(reg: Registry) -> str:
     rollback_options.update(RELEASE_OPTIONS)
     rollback_options["stack_rollback_release"] = {
         "type": "str", "default": "previous",
-        "description": ["Release id to go back to, or V(previous) for the last active release before the "
-                        "current one."]}
+        "description": ["Release id to go back to, or V(previous) for the newest release older than the "
+                        "current one that was ever active (two rollbacks in a row go back twice)."]}
     for name in ("stack_tag_environment", "stack_tag", "stack_tags", "stack_digests", "stack_resolve_digests",
                  "stack_registry_accounts", "stack_retry_failed", "stack_rollback_on_failure"):
         del rollback_options[name]
