@@ -142,17 +142,33 @@ def local_image(docker, reference, timeout):
     return parts[0], parts[1:]
 
 
+def familiar(repository):
+    """The name Docker keeps in RepoDigests: docker.io/library/mysql and docker.io/n8nio/n8n are mysql, n8nio/n8n."""
+    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
+        if repository.startswith(prefix):
+            repository = repository[len(prefix):]
+            break
+    else:
+        return repository
+    return repository[len("library/"):] if repository.startswith("library/") else repository
+
+
+def recorded_digest(repository, repo_digests):
+    """The digest of ``repository`` among an image's RepoDigests (the first one), or None."""
+    for entry in repo_digests:
+        name, _sep, digest = entry.partition("@")
+        if familiar(name) == familiar(repository):
+            return digest
+    return None
+
+
 def resolve(docker, name, reference, timeout, check_mode):
     """One reference -> dict(digest, pinned, changed) or dict(error)."""
     repository, tag, digest = split(reference)
     pull_ref = "%s@%s" % (repository, digest) if digest else "%s:%s" % (repository, tag or "latest")
     before, repo_digests = local_image(docker, pull_ref, timeout)
-    found = None
     if check_mode:
-        for entry in repo_digests:
-            if entry.startswith(repository + "@"):
-                found = entry.split("@", 1)[1]
-        return {"digest": digest or found, "changed": False}
+        return {"digest": digest or recorded_digest(repository, repo_digests), "changed": False}
     rc, out, err = run(docker, ["pull", pull_ref], timeout)
     if rc == 127:
         return {"error": "images.%s: cannot pull %s: the docker CLI %r is not on the target (%s)"
@@ -169,14 +185,7 @@ def resolve(docker, name, reference, timeout, check_mode):
         return {"error": "images.%s: cannot pull %s: %s (%s)" % (name, pull_ref, reason, detail_text)}
     match = DIGEST_LINE.search(out)
     after, repo_digests = local_image(docker, pull_ref, timeout)
-    if digest:
-        found = digest
-    elif match:
-        found = match.group(1)
-    else:
-        for entry in repo_digests:
-            if entry.startswith(repository + "@"):
-                found = entry.split("@", 1)[1]
+    found = digest or (match.group(1) if match else recorded_digest(repository, repo_digests))
     if not found or not DIGEST_RE.match(found):
         return {"error": "images.%s: pulled %s but Docker reports no registry digest for it" % (name, pull_ref)}
     return {"digest": found, "changed": before != after}

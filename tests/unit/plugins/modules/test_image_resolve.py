@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.voiceops.avr.plugins.modules import image_resolve
-from ansible_collections.voiceops.avr.plugins.modules.image_resolve import registry_of, resolve, split
+from ansible_collections.voiceops.avr.plugins.modules.image_resolve import recorded_digest, registry_of, resolve, split
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
@@ -364,3 +364,16 @@ def test_main_refuses_a_bad_reference_before_running_docker(tmp_path: Path, caps
     code, result = run_module(capsys, images={"web": reference}, docker=str(docker))
     assert code == 1 and result["msg"] == msg
     assert calls(docker) == []
+
+
+@pytest.mark.parametrize("repository, repo_digests, digest", [
+    ("docker.io/library/mysql", ["mysql@" + D1], D1),
+    ("mysql", ["docker.io/library/mysql@" + D1], D1),
+    ("docker.io/n8nio/n8n", ["n8nio/n8n@" + D1, "localhost:5000/n8nio/n8n@" + D2], D1),
+    ("localhost:5000/n8nio/n8n", ["n8nio/n8n@" + D1, "localhost:5000/n8nio/n8n@" + D2], D2),
+    ("localhost:5000/a/b", ["localhost:5000/a/bc@" + D1], None),
+    ("a/b", [], None),
+])
+def test_recorded_digest_matches_docker_hub_names_as_docker_keeps_them(
+        repository: str, repo_digests: List[str], digest: Optional[str]) -> None:
+    assert recorded_digest(repository, repo_digests) == digest
