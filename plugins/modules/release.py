@@ -40,15 +40,17 @@ options:
         the history. With O(release), fails unless that release exists (V(previous) resolves to the newest
         release older than the current one that was ever active). With O(checksum), reports the newest
         release with that compose checksum in RV(match).
-      - V(staged) snapshots the project's compose file and C(environment.json) as a new release and records
-        it C(staged), unless they equal the current release (then nothing changes). With O(checksum), the
+      - V(staged) snapshots the project's compose file, C(environment.json) and O(files) as a new release and
+        records it C(staged), unless they equal the current release (then nothing changes). With O(checksum), the
         compose file must have that checksum (another run may have written it meanwhile); in check mode
         O(checksum) stands for the file the run would have written.
       - V(active) points C(current) at O(release), records it C(active) and prunes old releases. Nothing
         changes when it is the current release and the history's last record already says it is active.
       - V(failed) and V(rolled_back) record that status for O(release).
-      - V(restored) copies O(release)'s compose file and C(environment.json) back into the project
-        directory (atomically, keeping their modes) so that C(docker compose) runs it again.
+      - V(restored) copies O(release)'s compose file, C(environment.json) and the files it recorded back into
+        the project directory (atomically, keeping their modes) so that C(docker compose) runs it again;
+        RV(restored_files) lists the files that changed and RV(mounts) the services' mounts the release
+        recorded, to restart what mounts them.
     type: str
     choices: [query, staged, active, failed, rolled_back, restored]
     default: query
@@ -62,6 +64,15 @@ options:
       - SHA-1 of a compose file. O(state=query) looks it up among the releases; O(state=staged) requires the
         project's compose file to have it.
     type: str
+  files:
+    description:
+      - Further files of the project, relative to O(project_dir), that belong to a release (O(state=staged)),
+        for example the configuration files the services mount. They are part of what makes a release
+        differ from the current one and are put back by O(state=restored). In check mode a missing one is
+        left out.
+    type: list
+    elements: str
+    default: []
   record:
     description:
       - What O(state=staged) writes into C(release.json) and every history record of the release, for
@@ -155,8 +166,19 @@ history:
   returned: always
   type: list
   elements: dict
+restored_files:
+  description: Files O(state=restored) put back (relative to O(project_dir)).
+  returned: when O(state=restored)
+  type: list
+  elements: str
+mounts:
+  description: The mounts of each service that O(release) recorded (C(record.mounts)), for O(state=restored).
+  returned: when O(state=restored)
+  type: dict
 match:
-  description: The newest release whose compose checksum is O(checksum), with its last status, or null.
+  description:
+    - The release whose compose checksum is O(checksum), with its last status, or null - the current release
+      when it has that checksum, else the newest one.
   returned: when O(checksum) is given
   type: dict
 pruned:
@@ -384,10 +406,18 @@ class Releases(object):
             self.module.fail_json(msg="%s: its checksum is %s, not %s: another run changed it; run again"
                                       % (compose, checksum, expected))
         env_checksum = sha1_file(os.path.join(self.project, ENV_FILE))
+        files = {}
+        for name in params["files"]:
+            files[name] = sha1_file(os.path.join(self.project, name))
+            if files[name] is None:
+                if not self.module.check_mode:
+                    self.module.fail_json(msg="files: %s is not in %s" % (name, self.project))
+                del files[name]  # not written yet: check mode on a host the deployment never reached
         current = self.current()
         if current is not None:
             meta = self.meta(current) if current in self.ids() else {}
-            if meta.get("checksum") == checksum and meta.get("environment_checksum") == env_checksum:
+            if meta.get("checksum") == checksum and meta.get("environment_checksum") == env_checksum \
+                    and meta.get("files", {}) == files:
                 return current, False
         stamp = datetime.now(timezone.utc)
         release = "%s-%s" % (stamp.strftime("%Y%m%dT%H%M%SZ"), checksum[:8])
@@ -400,9 +430,12 @@ class Releases(object):
         copy_synced(compose, os.path.join(work, self.compose_file))
         if env_checksum is not None:
             copy_synced(os.path.join(self.project, ENV_FILE), os.path.join(work, ENV_FILE))
+        for name in files:
+            os.makedirs(os.path.dirname(os.path.join(work, name)), mode=0o700, exist_ok=True)
+            copy_synced(os.path.join(self.project, name), os.path.join(work, name))
         meta = dict(params["record"])
         meta.update({"id": release, "created": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "checksum": checksum,
-                     "environment_checksum": env_checksum, "compose_file": self.compose_file})
+                     "environment_checksum": env_checksum, "compose_file": self.compose_file, "files": files})
         with open(os.path.join(work, META), "w", encoding="utf-8") as handle:
             json.dump(meta, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -426,26 +459,28 @@ class Releases(object):
         fsync_path(self.project)
 
     def restore(self, release):
-        changed = False
+        """Put the release's files back; the ones that changed (relative paths) and the mounts it recorded."""
+        restored = []
         source = os.path.join(self.root, release)
         meta = self.meta(release)
         names = [meta.get("compose_file", self.compose_file)]
         if os.path.isfile(os.path.join(source, ENV_FILE)):
             names.append(ENV_FILE)
+        names.extend(sorted(meta.get("files", {})))
         for name in names:
             src, dest = os.path.join(source, name), os.path.join(self.project, name)
             if sha1_file(src) == sha1_file(dest):
                 continue
-            changed = True
+            restored.append(name)
             if self.module.check_mode:
                 continue
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=self.project)
+            os.makedirs(os.path.dirname(dest), mode=0o750, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(name), dir=os.path.dirname(dest))
             os.close(fd)
             copy_synced(src, tmp)
             os.replace(tmp, dest)
-        if changed and not self.module.check_mode:
-            fsync_path(self.project)
-        return changed
+            fsync_path(os.path.dirname(dest))
+        return restored, meta.get("mounts") or {}
 
     def prune(self, keep, records, current):
         protected = {current, self.previous(records, current)}
@@ -475,6 +510,7 @@ def main():
             "reason": {"type": "str", "default": ""},
             "keep": {"type": "int", "default": 5},
             "compose_file": {"type": "str", "default": "docker-compose.yml"},
+            "files": {"type": "list", "elements": "str", "default": []},
         },
         required_if=[("state", "active", ["release"]), ("state", "failed", ["release"]),
                      ("state", "rolled_back", ["release"]), ("state", "restored", ["release"])],
@@ -485,6 +521,12 @@ def main():
         module.fail_json(msg="keep: %r must be at least 1" % params["keep"])
     if "/" in params["compose_file"] or params["compose_file"] in ("", ".", ".."):
         module.fail_json(msg="compose_file: %r must be a plain file name" % params["compose_file"])
+    for name in params["files"]:
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "" in parts or "." in parts or parts[0] == RELEASES \
+                or name in (params["compose_file"], ENV_FILE, CURRENT):
+            module.fail_json(msg="files: %r must be a path inside the project directory, outside releases/, "
+                                 "other than the compose file, %s and %s" % (name, ENV_FILE, CURRENT))
     store = Releases(module, params["project_dir"], params["compose_file"])
     if params["state"] != "query":
         store.lock()
@@ -514,7 +556,8 @@ def main():
         store.append(release, state, params)
         result["changed"] = True
     elif state == "restored":
-        result["changed"] = store.restore(release)
+        result["restored_files"], result["mounts"] = store.restore(release)
+        result["changed"] = bool(result["restored_files"])
 
     records = store.history()
     result["current"] = store.current() if not module.check_mode or state != "active" else release
@@ -523,11 +566,11 @@ def main():
     result["history"] = records[-50:]
     if params["checksum"]:
         status = store.last_status(records)
-        match = None
-        for entry in result["releases"]:
-            if entry["checksum"] == params["checksum"]:
-                match = {"release": entry["id"], "status": status.get(entry["id"])}
-        result["match"] = match
+        # what runs now is never "content that failed": a change to the release's other files may have
+        # failed with the same compose file
+        same = [entry["id"] for entry in result["releases"] if entry["checksum"] == params["checksum"]]
+        found = result["current"] if result["current"] in same else (same[-1] if same else None)
+        result["match"] = {"release": found, "status": status.get(found)} if found else None
     module.exit_json(**result)
 
 

@@ -262,3 +262,33 @@ def test_fleet_rollout_with_gate_rollback_and_history(fleet: Fleet, tmp_path: Pa
     assert statuses(history(fl, "fleet1"))[-2:] == [(first["fleet1"], "rolled_back"), (second, "active")]
     proc = fl.run_playbook(ROLLBACK, {"stack_rollback_release": second}, limit="fleet1")
     assert recap(proc.stdout)["fleet1"]["changed"] == 0, "rolling back to the current release changes nothing"
+
+    # 7. a release holds the configuration the services mount and the credentials it was written with:
+    #    rotate the AMI password on fleet2, roll back, and the old manager.conf and credentials come back
+    #    (Asterisk restarted to read them); the next run then renders the same release again: changed=0
+    host = fl.hosts["fleet2"]
+    conf, creds = "asterisk/conf/manager.conf", ".credentials.json"
+    before = {name: (host.project_dir / name).read_bytes() for name in (conf, creds)}
+    release_before = current(fl, "fleet2")
+    proc = rollout(fl, V2, stack_ami_password="rotated-ami-not-real-7f3e", rollout_serial=1, cli_args=["-l", "fleet2"])
+    assert proc.returncode == 0 and "rotated-ami-not-real-7f3e" not in proc.stdout, proc.stdout[-6000:]
+    rotated = current(fl, "fleet2")
+    assert rotated != release_before and b"rotated-ami-not-real-7f3e" in (host.project_dir / conf).read_bytes()
+    copy = host.project_dir / "releases" / rotated / conf
+    assert copy.read_bytes() == (host.project_dir / conf).read_bytes() and oct(copy.stat().st_mode)[-3:] == "600"
+    asterisk = running(fl, "fleet2")["avr-asterisk"]["name"]
+    started = docker_started(asterisk)
+    proc = fl.run_playbook(ROLLBACK, {}, limit="fleet2")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert current(fl, "fleet2") == release_before
+    assert {name: (host.project_dir / name).read_bytes() for name in (conf, creds)} == before
+    assert docker_started(asterisk) != started, "Asterisk was restarted to read its restored configuration"
+    proc = rollout(fl, V2, rollout_serial=1, cli_args=["-l", "fleet2"])
+    assert proc.returncode == 0 and recap(proc.stdout)["fleet2"]["changed"] == 0, proc.stdout[-6000:]
+    assert current(fl, "fleet2") == release_before
+
+
+def docker_started(container: str) -> str:
+    """When the container last started (RFC 3339)."""
+    return subprocess.run(["docker", "inspect", "-f", "{{.State.StartedAt}}", container], capture_output=True,
+                          text=True, check=True).stdout.strip()

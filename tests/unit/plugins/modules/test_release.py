@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -628,3 +629,67 @@ def test_the_actor_falls_back_to_the_uid_without_a_passwd_entry(monkeypatch: pyt
         raise KeyError("getpwuid(): uid not found: 12345")
     monkeypatch.setattr(release_module.getpass, "getuser", no_entry)
     assert release_module.actor_name() == "uid-%d" % os.getuid()
+
+
+# -- further files of a release (the configuration the services mount) -------------------------------
+
+CONF = "asterisk/conf/manager.conf"
+
+
+def write_conf(project: Path, text: str) -> None:
+    path = project / CONF
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
+
+def test_files_are_part_of_a_release_and_come_back_with_it(capsys: pytest.CaptureFixture[str], project: Path,
+                                                           clock: type) -> None:
+    write_conf(project, "secret = first\n")
+    record = dict(RECORD, mounts={"avr-asterisk": ["./asterisk/conf/manager.conf"], "avr-core": []})
+    r1 = ok(capsys, project, state="staged", files=[CONF], record=record)["release"]
+    ok(capsys, project, state="active", release=r1)
+    copy = project / "releases" / r1 / CONF
+    assert copy.read_text() == "secret = first\n" and stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert json.loads((project / "releases" / r1 / "release.json").read_text())["files"] == {CONF: sha1(copy)}
+    # the same files: no release; only the configuration changed: a new one
+    assert ok(capsys, project, state="staged", files=[CONF], record=record)["created"] is False
+    write_conf(project, "secret = rotated\n")
+    r2 = ok(capsys, project, state="staged", files=[CONF], record=record)["release"]
+    assert r2 != r1 and (project / "releases" / r2 / CONF).read_text() == "secret = rotated\n"
+    # back to r1: the configuration comes back (its folder too), and the mounts say who reads it
+    shutil.rmtree(project / "asterisk")
+    result = ok(capsys, project, state="restored", release=r1)
+    assert result["changed"] is True and result["restored_files"] == [CONF]
+    assert result["mounts"] == record["mounts"]
+    assert (project / CONF).read_text() == "secret = first\n"
+    assert stat.S_IMODE((project / CONF).stat().st_mode) == 0o600
+    again = ok(capsys, project, state="restored", release=r1)
+    assert again["changed"] is False and again["restored_files"] == []
+
+
+def test_a_missing_file_fails_staging_but_not_its_check_mode(capsys: pytest.CaptureFixture[str],
+                                                             project: Path) -> None:
+    assert fails(capsys, project, state="staged", files=[CONF]) == "files: %s is not in %s" % (CONF, project)
+    code, result = call(capsys, project, check_mode=True, state="staged", files=[CONF])
+    assert code == 0 and result["created"] is True
+    assert not (project / "releases").exists() or release_dirs(project) == []
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../outside.conf", "a/../../b", "releases/x.conf", "current",
+                                  "docker-compose.yml", "environment.json", "a//b", "./a"])
+def test_files_must_stay_inside_the_project(capsys: pytest.CaptureFixture[str], project: Path, name: str) -> None:
+    msg = fails(capsys, project, state="staged", files=[name])
+    assert msg.startswith("files: %r must be a path inside the project directory" % name), msg
+
+
+def test_the_current_release_is_the_match_for_its_checksum(capsys: pytest.CaptureFixture[str], project: Path,
+                                                           clock: type) -> None:
+    write_conf(project, "a\n")
+    r1 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
+    ok(capsys, project, state="active", release=r1)
+    write_conf(project, "b\n")  # same compose file, another configuration, that fails its gate
+    r2 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
+    ok(capsys, project, state="failed", release=r2, reason="gate")
+    checksum = sha1(project / COMPOSE)
+    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
