@@ -146,11 +146,9 @@ def familiar(repository):
     """The name Docker keeps in RepoDigests: docker.io/library/mysql and docker.io/n8nio/n8n are mysql, n8nio/n8n."""
     for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
         if repository.startswith(prefix):
-            repository = repository[len(prefix):]
-            break
-    else:
-        return repository
-    return repository[len("library/"):] if repository.startswith("library/") else repository
+            rest = repository[len(prefix):]
+            return rest[len("library/"):] if rest.startswith("library/") else rest
+    return repository
 
 
 def recorded_digest(repository, repo_digests):

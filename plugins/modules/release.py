@@ -38,8 +38,8 @@ options:
     description:
       - V(query) changes nothing and reports the releases, the current one, the previous active one and
         the history. With O(release), fails unless that release exists (V(previous) resolves to the newest
-        release older than the current one that was ever active). With O(checksum), reports the newest
-        release with that compose checksum in RV(match).
+        release older than the current one that was ever active). With O(checksum), reports in RV(match)
+        the release with that compose checksum (the current one if it has it, else the newest).
       - V(staged) snapshots the project's compose file, C(environment.json) and O(files) as a new release and
         records it C(staged), unless they equal the current release (then nothing changes). With O(checksum), the
         compose file must have that checksum (another run may have written it meanwhile); in check mode
