@@ -69,7 +69,7 @@ class ActionModule(StackAction):
                                     "registry digest %r; install the collection version that rendered it"
                                     % (args["registry_digest"], registry.digest))
         try:
-            deployment = check_name(args["deployment"] or template.id, "deployment")
+            deployment = check_name(template.id if args["deployment"] is None else args["deployment"], "deployment")
             check_name(args["service_prefix"], "service_prefix", allow_empty=True)
             references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
                                           args["digests"], args["tag_environment"])

@@ -173,7 +173,12 @@ def _describe(path, want_content, mask):
             data = handle.read()
         info["checksum"] = hashlib.sha1(data).hexdigest()
         if want_content:
-            info["content"] = mask_env_lines(data.decode("utf-8", "replace"), mask)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                info["invalid_utf8"] = exc.start
+                text = data.decode("utf-8", "replace")
+            info["content"] = mask_env_lines(text, mask)
     return info
 
 

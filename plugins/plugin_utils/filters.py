@@ -10,14 +10,19 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
+    effective_registry, plain_data, type_name,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
 
 
 def registry(catalog: Any = None) -> Registry:
-    data = json.loads(json.dumps(catalog)) if catalog else None
-    return effective_registry(data)
+    """The effective registry with ``catalog`` (a mapping; None for the built-in registry only)."""
+    if catalog is not None and not isinstance(catalog, Mapping):
+        raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
+                            % type_name(catalog))
+    return effective_registry(None if catalog is None else plain_data(catalog))
 
 
 def selection(reg: Registry, value: Any) -> Template:

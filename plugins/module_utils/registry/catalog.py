@@ -16,8 +16,8 @@ import json
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
-    NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider, RegistryError,
-    ServiceOverride, Template,
+    DNS_LABEL_MAX, NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
+    RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
 from .registry import Registry, builtin, image_class
 from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
@@ -34,8 +34,19 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
 
 RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
 
+def _texts(values: Any, allow_newlines: bool = False) -> Any:
+    """``values`` (a string, or strings in a list or mapping) if each passes the value rule (model.text_problem)."""
+    items = values.values() if isinstance(values, dict) else values if isinstance(values, list) else [values]
+    for item in items:
+        problem = text_problem(item, allow_newlines) if isinstance(item, str) else None
+        if problem:
+            raise ValueError("%r %s" % (item, problem))
+    return values
+
+
 if HAS_PYDANTIC:
-    _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # pydantic's own regex engine applies ``pattern``: there ``$`` only matches at the very end.
+    _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="rust-regex")
 
     class CatalogVar(BaseModel):
         model_config = _STRICT
@@ -47,6 +58,16 @@ if HAS_PYDANTIC:
         secret_name: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         description: str = ""
 
+        @field_validator("default")
+        @classmethod
+        def _value(cls, value: Optional[str]) -> Optional[str]:
+            return _texts(value)  # type: ignore[no-any-return]
+
+        @field_validator("description")
+        @classmethod
+        def _description(cls, value: str) -> str:
+            return _texts(value, allow_newlines=True)  # type: ignore[no-any-return]
+
     class CatalogHealthcheck(BaseModel):
         model_config = _STRICT
         test: List[str] = Field(min_length=1)
@@ -55,14 +76,19 @@ if HAS_PYDANTIC:
         retries: Optional[int] = Field(default=None, ge=0)
         start_period: Optional[str] = None
 
+        @field_validator("test", "interval", "timeout", "start_period")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
     class CatalogImage(BaseModel):
         model_config = _STRICT
         role: RoleName
-        name: str = Field(pattern=NAME_RE.pattern, max_length=63)
+        name: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         image: str = Field(min_length=1, pattern=r"^[^\s$]+$")
         description: str = ""
         provider: Optional[str] = Field(default=None, pattern=NAME_RE.pattern)
-        service: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=63)
+        service: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         port: Optional[int] = Field(default=None, ge=1, le=65535)
         ws_port: Optional[int] = Field(default=None, ge=1, le=65535)
         env: List[CatalogVar] = []
@@ -78,6 +104,8 @@ if HAS_PYDANTIC:
         tag_policy: str = DEFAULT_POLICY
         pinned_tag: Optional[str] = Field(default=None, pattern=TAG_RE.pattern)
         pinned_digest: Optional[str] = Field(default=None, pattern=DIGEST_RE.pattern)
+        #: host paths outside the project directory that ``volumes`` mount on purpose
+        host_paths: List[str] = []
 
         @field_validator("tag_policy")
         @classmethod
@@ -86,17 +114,27 @@ if HAS_PYDANTIC:
                 raise ValueError("unknown tag policy %r; choose from: %s" % (value, ", ".join(sorted(POLICIES))))
             return value
 
-        @field_validator("ports", "volumes")
+        @field_validator("ports", "volumes", "host_paths")
         @classmethod
         def _no_interpolation(cls, value: List[str]) -> List[str]:
             for item in value:
                 if "$" in item or "\n" in item:
                     raise ValueError("%r: '$' and newlines are not allowed" % item)
-            return value
+            return _texts(value)  # type: ignore[no-any-return]
+
+        @field_validator("command", "platform", "restart")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
+        @field_validator("description")
+        @classmethod
+        def _description(cls, value: str) -> str:
+            return _texts(value, allow_newlines=True)  # type: ignore[no-any-return]
 
     class CatalogProvider(BaseModel):
         model_config = _STRICT
-        name: str = Field(pattern=NAME_RE.pattern)
+        name: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         description: str = ""
         env: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         file: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -108,15 +146,20 @@ if HAS_PYDANTIC:
         add_volumes: List[str] = []
         unset: List[Literal["platform", "ports", "restart", "volumes"]] = []
 
+        @field_validator("env", "add_volumes")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
     class CatalogNetwork(BaseModel):
         model_config = _STRICT
-        name: str = Field(default="avr", pattern=NAME_RE.pattern)
+        name: str = Field(default="avr", pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         driver: str = "bridge"
         subnet: Optional[str] = "172.20.0.0/24"
 
     class CatalogTemplate(BaseModel):
         model_config = _STRICT
-        id: str = Field(pattern=NAME_RE.pattern, max_length=63)
+        id: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         description: str = ""
         stack: Literal["modular", "sts", "plain"]
         images: Dict[RoleName, Optional[str]] = {}
@@ -138,6 +181,34 @@ def _location(loc: Tuple[Any, ...]) -> str:
     return out
 
 
+def type_name(value: Any) -> str:
+    """The plain YAML/Python type name of ``value`` (Ansible's tagged types named by their base)."""
+    for cls in (bool, int, float, str, bytes, list, dict, tuple):
+        if isinstance(value, cls):
+            return cls.__name__
+    return "null" if value is None else type(value).__name__
+
+
+def plain_data(value: Any) -> Any:
+    """Catalog data as plain dicts, lists and scalars (Ansible's tagged or lazy types unwrapped).
+
+    Anything else (a date, bytes) is kept as it is, for validation to refuse with its location.
+    """
+    if isinstance(value, dict):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    for cls in (bool, int, float, str):
+        if isinstance(value, cls):
+            return cls(value)
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def validate(data: Any) -> "Catalog":
     """The catalog as a pydantic model; RegistryError naming the first bad field otherwise."""
     if not HAS_PYDANTIC:
@@ -145,13 +216,42 @@ def validate(data: Any) -> "Catalog":
                             "(pip install pydantic): %s" % PYDANTIC_IMPORT_ERROR)
     if not isinstance(data, dict):
         raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
-                            % type(data).__name__)
+                            % type_name(data))
     try:
         return Catalog.model_validate(data)
     except ValidationError as exc:
-        problems = ["%s: %s (got %r)" % (_location(err["loc"]), err["msg"], err.get("input"))
-                    for err in exc.errors()[:5]]
+        problems = []
+        for err in exc.errors()[:5]:
+            msg = err["msg"].replace("\n", " ")
+            if err["type"] == "value_error":  # our own validators: the message quotes the value
+                problems.append("%s: %s" % (_location(err["loc"]), msg[len("Value error, "):]
+                                            if msg.startswith("Value error, ") else msg))
+            else:
+                problems.append("%s: %s (got %s)" % (_location(err["loc"]), msg, _shown(err.get("input"))))
         raise RegistryError("; ".join(problems)) from None
+
+
+def _check_unique(catalog: "Catalog") -> None:
+    """Refuse an image, template or provider defined twice in one catalog (the last one would win)."""
+    for section, entries, ident in (
+            ("images", catalog.images, lambda e: "%s/%s" % (e.role, e.name)),
+            ("providers", catalog.providers, lambda e: e.name),
+            ("templates", catalog.templates, lambda e: e.id)):
+        first: Dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            key = ident(entry)
+            if key in first:
+                raise RegistryError("catalog.%s[%d]: %r is already defined at catalog.%s[%d]; each may appear once"
+                                    % (section, index, key, section, first[key]))
+            first[key] = index
+    served: Dict[Tuple[str, str], int] = {}
+    for index, entry in enumerate(catalog.images):
+        if entry.provider:
+            slot = (entry.role, entry.provider)
+            if slot in served:
+                raise RegistryError("catalog.images[%d].provider: %s provider %r is already served by catalog.images[%d]"
+                                    % (index, entry.role, entry.provider, served[slot]))
+            served[slot] = index
 
 
 def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image:
@@ -161,6 +261,10 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
         if comp is None:
             raise RegistryError("catalog.images[%d].companions[%d]: unknown image %r" % (index, pos, key))
         companions.append(comp)
+    for pos, spec in enumerate(entry.volumes):
+        problem = volume_problem(spec, tuple(entry.host_paths))
+        if problem:
+            raise RegistryError("catalog.images[%d].volumes[%d]: %r %s" % (index, pos, spec, problem))
     cls = image_class(entry.role)
     hc = entry.healthcheck
     img: Image = cls(
@@ -175,6 +279,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
                                                         hc.start_period),
         depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
+        host_paths=tuple(entry.host_paths),
     )
     return img
 
@@ -242,13 +347,14 @@ _CACHE: Dict[str, Registry] = {}
 def effective_registry(data: Any = None) -> Registry:
     """The built-in registry, extended or overridden by catalog ``data`` (cached per content)."""
     base = builtin()
-    if not data:
+    if data is None or data == {}:
         return base
     cache_key = catalog_digest(data)
     found = _CACHE.get(cache_key)
     if found is not None:
         return found
     catalog = validate(data)
+    _check_unique(catalog)
     images: Dict[str, Image] = dict(base.images)
     providers = dict(base.providers)
     for prov in catalog.providers:
@@ -291,4 +397,4 @@ def effective_registry(data: Any = None) -> Registry:
     return registry
 
 
-__all__ = ["effective_registry", "validate", "HAS_PYDANTIC", "ROLES"]
+__all__ = ["effective_registry", "validate", "plain_data", "type_name", "HAS_PYDANTIC", "ROLES"]
