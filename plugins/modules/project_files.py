@@ -115,7 +115,10 @@ directory_exists:
   returned: always
   type: bool
 files:
-  description: Per inspected file name, what was found.
+  description:
+    - Per inspected file name, what was found.
+    - For a file of O(read) that is not UTF-8 text, C(invalid_utf8) is the offset of its first bad byte
+      (C(content) then holds replacement characters there).
   returned: when O(inspect) is set
   type: dict
   sample:

@@ -16,7 +16,7 @@ import yaml
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a mapping that names one key twice (YAML keeps the last)."""
 
 

@@ -16,9 +16,16 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import pytest
 import yaml
 
-from test_playbooks import KEY_VARS, LLM, MISSING_IMAGE, Ansible, ansible, ok, snapshot  # noqa: F401 (fixture)
+from test_playbooks import KEY_VARS, LLM, MISSING_IMAGE, Ansible, ok, snapshot
+
+
+@pytest.fixture
+def ansible(tmp_path: Path, collections_path: Path) -> Ansible:
+    return Ansible(tmp_path / "ansible", collections_path)
+
 
 ACME_IMAGE = {"role": "asr", "name": "acme-asr", "image": "example/acme-asr:1", "port": 6090}
 ACME_TEMPLATE = {"id": "acme", "stack": "modular", "images": {

@@ -249,8 +249,8 @@ def _check_unique(catalog: "Catalog") -> None:
         if entry.provider:
             slot = (entry.role, entry.provider)
             if slot in served:
-                raise RegistryError("catalog.images[%d].provider: %s provider %r is already served by catalog.images[%d]"
-                                    % (index, entry.role, entry.provider, served[slot]))
+                raise RegistryError("catalog.images[%d].provider: %s provider %r is already served by "
+                                    "catalog.images[%d]" % (index, entry.role, entry.provider, served[slot]))
             served[slot] = index
 
 

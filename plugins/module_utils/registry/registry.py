@@ -206,7 +206,8 @@ class Registry:
                     raise RegistryError("%s.overrides.%s.add_volumes[%d]: %r %s" % (where, name, index, spec, problem))
             for var, value in ovr.env:
                 if value is not None and text_problem(value):
-                    raise RegistryError("%s.overrides.%s.env.%s: %r %s" % (where, name, var, value, text_problem(value)))
+                    raise RegistryError("%s.overrides.%s.env.%s: %r %s"
+                                        % (where, name, var, value, text_problem(value)))
             for var, _value in ovr.env:
                 if img.var(var) is None:
                     raise RegistryError("%s.overrides.%s.env.%s: image %r has no such variable%s"

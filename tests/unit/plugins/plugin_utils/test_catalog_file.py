@@ -42,7 +42,8 @@ def test_malformed_yaml_gives_one_line_with_the_place(tmp_path: Path, text: str,
 def test_a_binary_file_is_named_binary(tmp_path: Path) -> None:
     path = tmp_path / "catalog.yml"
     path.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00")
-    assert refused(path, "catalog.yml") == "catalog: 'catalog.yml' is a binary file (it holds NUL bytes), not a YAML catalog"
+    assert refused(path, "catalog.yml") == \
+        "catalog: 'catalog.yml' is a binary file (it holds NUL bytes), not a YAML catalog"
 
 
 @pytest.mark.parametrize("data, offset", [(b"images: []\nname: caf\xe9\n", 20), (b"\xff\xfe", 0)])
