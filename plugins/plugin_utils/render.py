@@ -25,6 +25,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
     DNS_LABEL_MAX, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name, text_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -183,6 +184,8 @@ class Published:
 def _check_address(value: Optional[str], where: str) -> Optional[str]:
     if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        raise RenderError("%s: %r is not an IP address" % (where, value))
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -306,6 +309,10 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     """
     check_name(deployment, "deployment")
     check_name(service_prefix, "service_prefix", allow_empty=True)
+    if not references and image_prefix:
+        for img in template.images:
+            check_text(image_prefix, "image_prefix")
+            parse_reference(image_prefix + img.image, "image_prefix (for %s)" % img.service_name)
     if service_prefix and not service_prefix.endswith(("-", "_")):
         service_prefix += "-"
     keys, named = check_secret_inputs(registry, provider_keys, secrets)
@@ -378,6 +385,8 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     net: Dict[str, Any] = {"name": service_prefix + template.network.name, "driver": template.network.driver}
     chosen_subnet = subnet if subnet is not None else template.network.subnet
     if chosen_subnet:
+        if not isinstance(chosen_subnet, str):
+            raise RenderError("subnet: %r is not a network address (a string like 172.20.0.0/24)" % (chosen_subnet,))
         try:
             ipaddress.ip_network(chosen_subnet)
         except ValueError as exc:

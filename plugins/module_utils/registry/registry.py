@@ -26,7 +26,7 @@ STACK_SLOTS: Mapping[str, Tuple[Role, ...]] = {"modular": ("asr", "llm", "tts"),
 def suggest(value: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, else the list of choices."""
     options = sorted(choices)
-    close = difflib.get_close_matches(value, options, n=1)
+    close = difflib.get_close_matches(value, options, n=1) if isinstance(value, str) else []
     if close:
         return "; did you mean '%s'?" % close[0]
     return "; choose from: %s" % (", ".join(options) if options else "(none)")
@@ -252,10 +252,18 @@ class Registry:
             return self.template(template)
         if stack is None:
             raise RegistryError("template: give a template, or stack (modular|sts) with providers")
-        if stack not in STACK_SLOTS:
+        if not isinstance(stack, str) or stack not in STACK_SLOTS:
             raise RegistryError("stack: unknown stack kind %r%s" % (stack, suggest(stack, STACK_SLOTS)))
         slots = STACK_SLOTS[stack]
+        if providers is not None and not isinstance(providers, Mapping):
+            raise RegistryError("providers: expected a mapping of role to provider name, got %s"
+                                % type(providers).__name__)
         providers = dict(providers or {})
+        for role, name in providers.items():
+            if not isinstance(role, str):
+                raise RegistryError("providers: %r is not a role (%s)" % (role, ", ".join(slots)))
+            if not isinstance(name, str):
+                raise RegistryError("providers.%s: %r is not a provider name (a string)" % (role, name))
         cache_key = (stack, tuple(sorted(providers.items())))
         cached = self._selections.get(cache_key)
         if cached is not None:
@@ -338,7 +346,7 @@ def image_class(role: str) -> type:
 
 
 def images_by_role(registry: Registry, role: Optional[str] = None) -> List[Image]:
-    if role is not None and role not in IMAGE_CLASSES:
+    if role is not None and (not isinstance(role, str) or role not in IMAGE_CLASSES):
         raise RegistryError("role: unknown role %r%s" % (role, suggest(role, IMAGE_CLASSES)))
     order = {r: n for n, r in enumerate(ROLES)}
     found = [img for img in registry.images.values() if role is None or img.role == role]
