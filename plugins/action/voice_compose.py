@@ -20,6 +20,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_n
 
 HIDDEN = "(credential file: content hidden)\n"
 _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
 
 
 def _open_to_others(mode: Any) -> bool:
@@ -76,8 +77,9 @@ class ActionModule(StackAction):
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         compose_file = args["compose_file"]
-        if "/" in compose_file or compose_file in ("", ".", "..", ENV_FILE):
-            raise AnsibleActionFail("compose_file: %r must be a plain file name" % compose_file)
+        if not _FILE_NAME.fullmatch(compose_file) or compose_file in ("..", ENV_FILE):
+            raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-')"
+                                    % compose_file)
         secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
         credential_files = sorted({registry.providers[v.provider].file  # type: ignore[misc]
                                    for img in stack_plan.images for v in img.env
