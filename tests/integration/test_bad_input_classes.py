@@ -46,6 +46,13 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "service_prefix too long after prefixing": (
         {"service_prefix": "p" * 50}, ["service_prefix: container name '%s-avr-asr-deepgram'" % ("p" * 50),
                                        "is 67 characters long; Docker takes at most 63"]),
+    "env service with a newline": ({"env": {"avr-core\n": {"PORT": "1"}}},
+                                   ["env.avr-core\\n: unknown service 'avr-core\\n'"]),
+    "env variable with NUL": ({"env": {"avr-core": {"PORT\u0000": "1"}}},
+                              ["env.avr-core.PORT\\x00: service 'avr-core'"]),
+    "providers role with a newline": ({"stack": "modular", "providers": {"asr\n": "vosk", "llm": "openai",
+                                                                         "tts": "deepgram"}},
+                                      ["providers.asr\\n: a modular stack takes providers for"]),
     "template with a final newline": ({"template": "openai\n"}, ["template: unknown template 'openai\\n'"]),
     "compose_file with a final newline": ({"compose_file": "docker-compose.yml\n"},
                                           ["compose_file: 'docker-compose.yml\\n' must be a plain file name"]),
@@ -90,6 +97,10 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
          % LLM.encode()}, ["SYSTEM_PROMPT: value '\\udc80' is not valid UTF-8"]),
 }
 ENV_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
+    "set a service with a newline": ({"set": {"avr-core\n": {"PORT": "1"}}},
+                                     ["set.avr-core\\n: unknown service 'avr-core\\n'"]),
+    "unset a service with a newline": ({"unset": {"avr-core\n": ["PORT"]}},
+                                       ["unset.avr-core\\n: unknown service 'avr-core\\n'"]),
     "set a value with a final newline": ({"set": {LLM: {"OPENAI_MODEL": "gpt-4o\n"}}},
                                          ["set.%s.OPENAI_MODEL: value 'gpt-4o\\n' contains a newline" % LLM]),
     "catalog given as a list": ({"catalog": [ACME_IMAGE]}, ["catalog: expected a file path or a mapping, got list"]),
@@ -129,6 +140,8 @@ def test_each_class_of_bad_input_fails_in_one_line_and_changes_nothing(ansible: 
             project = cases / ("%s-%02d" % (kind, index))
             shutil.copytree(base / "openai", project)
             item = dict({"case": case, "project_dir": str(project), "template": "openai"}, **args)
+            if "stack" in args:
+                del item["template"]
             store = item.pop("store", None)
             if store is not None:
                 (project / "environment.json").write_bytes(store)

@@ -85,8 +85,23 @@ def volume_problem(spec: str, host_paths: Tuple[str, ...]) -> Optional[str]:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character (newline, NUL, ...) written as its escape, so it stays one line."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
 class RegistryError(ValueError):
-    """Raised for registry data that is inconsistent; the message names the field."""
+    """Raised for registry data that is inconsistent; the message names the field.
+
+    Its text is always one line: a key or value that reached a message unquoted has its control
+    characters escaped.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 @dataclass(frozen=True)

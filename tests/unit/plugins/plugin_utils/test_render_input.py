@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     RenderError, check_name, check_text, render,
@@ -161,3 +162,21 @@ def test_healthcheck_command_platform_and_env_reach_compose_literally(tmp_path: 
     assert config["command"] == ["serve", shown("--port=$PORT")]
     assert config["platform"] == shown("linux/$ARCH")
     assert yaml.safe_load(out.content) == out.document
+
+
+@pytest.mark.parametrize("kwargs, start", [
+    ({"env": {"avr-core\n": {}}}, "env.avr-core\\n: unknown service 'avr-core\\n'"),
+    ({"env": {"avr-core": {"PORT\n": "1"}}}, "env.avr-core.PORT\\n: service 'avr-core'"),
+    ({"env": {"avr-core\x00": {}}}, "env.avr-core\\x00: unknown service"),
+    ({"ports": {"avr-core\r": []}}, "ports.avr-core\\r: unknown service"),
+])
+def test_a_key_with_control_characters_still_gives_one_line(kwargs: Dict[str, Any], start: str) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(REG, OPENAI, "demo", allow_missing=True, **kwargs)
+    assert one_line(caught.value).startswith(start), str(caught.value)
+
+
+def test_a_provider_role_with_a_newline_gives_one_line() -> None:
+    with pytest.raises(RegistryError) as caught:
+        REG.select(stack="modular", providers={"asr\n": "vosk", "llm": "openai", "tts": "deepgram"})
+    assert one_line(caught.value).startswith("providers.asr\\n: a modular stack takes providers for")
