@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
-    DNS_LABEL_MAX, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name, text_problem,
+    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name,
+    text_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
@@ -118,7 +119,7 @@ def plan(registry: Registry, template: Template) -> Plan:
         return found
     if not template.functional:
         raise RenderError("template %r is not functional: it names images the registry does not have: %s"
-                          % (template.id, ", ".join(template.missing_images)))
+                          % (template.id, ", ".join(repr(key) for key in template.missing_images)))
     images = template.images
     defaults: Dict[str, Dict[str, str]] = {}
     for img in images:
@@ -161,8 +162,7 @@ def resolve_tokens(value: str, names: Mapping[str, str], where: str) -> str:
     return SERVICE_TOKEN_RE.sub(repl, value)
 
 
-_PORT_SPEC = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]+(?:-[0-9]+)?):"
-                        r"(?P<container>[0-9]+(?:-[0-9]+)?)(?P<proto>/(?:tcp|udp|sctp))?$")
+_PORT_SPEC = PORT_SPEC_RE
 
 
 @dataclass

@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
-    DNS_LABEL_MAX, NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
+    DNS_LABEL_MAX, NAME_RE, PORT_SPEC_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
     RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
 from .registry import Registry, builtin, image_class
@@ -44,6 +45,26 @@ def _texts(values: Any, allow_newlines: bool = False) -> Any:
     return values
 
 
+def _plain_specs(values: List[str]) -> List[str]:
+    """Compose specs (ports, volumes, host paths) without interpolation or line breaks."""
+    for item in values:
+        if "$" in item or "\n" in item:
+            raise ValueError("%r: '$' and newlines are not allowed" % item)
+    return _texts(values)  # type: ignore[no-any-return]
+
+
+_CONTAINER_PORT = re.compile(r"[0-9]+(?:-[0-9]+)?(?:/(?:tcp|udp|sctp))?")
+
+
+def _ports(values: List[str]) -> List[str]:
+    """Published ports: [ADDRESS:]HOST:CONTAINER[/proto], or a container port alone."""
+    for item in values:
+        if not (PORT_SPEC_RE.fullmatch(item) or _CONTAINER_PORT.fullmatch(item)):
+            raise ValueError("%r is not a port mapping (HOST:CONTAINER[/udp], optionally ADDRESS:HOST:CONTAINER)"
+                             % item)
+    return values
+
+
 if HAS_PYDANTIC:
     # pydantic's own regex engine applies ``pattern``: there ``$`` only matches at the very end.
     _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="rust-regex")
@@ -54,7 +75,7 @@ if HAS_PYDANTIC:
         default: Optional[str] = None
         required: bool = False
         secret: bool = False
-        provider: Optional[str] = None
+        provider: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         secret_name: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         description: str = ""
 
@@ -117,10 +138,20 @@ if HAS_PYDANTIC:
         @field_validator("ports", "volumes", "host_paths")
         @classmethod
         def _no_interpolation(cls, value: List[str]) -> List[str]:
+            return _plain_specs(value)
+
+        @field_validator("ports")
+        @classmethod
+        def _port_specs(cls, value: List[str]) -> List[str]:
+            return _ports(value)
+
+        @field_validator("management_ports")
+        @classmethod
+        def _container_ports(cls, value: List[str]) -> List[str]:
             for item in value:
-                if "$" in item or "\n" in item:
-                    raise ValueError("%r: '$' and newlines are not allowed" % item)
-            return _texts(value)  # type: ignore[no-any-return]
+                if not _CONTAINER_PORT.fullmatch(item):
+                    raise ValueError("%r is not a container port (digits, like '5038')" % item)
+            return value
 
         @field_validator("command", "platform", "restart")
         @classmethod
@@ -150,6 +181,11 @@ if HAS_PYDANTIC:
         @classmethod
         def _value(cls, value: Any) -> Any:
             return _texts(value)
+
+        @field_validator("ports")
+        @classmethod
+        def _port_specs(cls, value: Optional[List[str]]) -> Optional[List[str]]:
+            return None if value is None else _ports(_plain_specs(value))
 
     class CatalogNetwork(BaseModel):
         model_config = _STRICT

@@ -33,6 +33,10 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_TOKEN_RE = re.compile(r"\{\{service:([^{}]*)\}\}")
 
+#: A published port: [ADDRESS:]HOST:CONTAINER[/proto] (ASCII digits only; apply with fullmatch).
+PORT_SPEC_RE = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]+(?:-[0-9]+)?):"
+                          r"(?P<container>[0-9]+(?:-[0-9]+)?)(?P<proto>/(?:tcp|udp|sctp))?$")
+
 #: Longest name Docker and DNS take for a container, network or project (one DNS label).
 DNS_LABEL_MAX = 63
 

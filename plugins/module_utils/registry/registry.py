@@ -259,11 +259,11 @@ class Registry:
             raise RegistryError("providers: expected a mapping of role to provider name, got %s"
                                 % type(providers).__name__)
         providers = dict(providers or {})
-        for role, name in providers.items():
+        for role, given in providers.items():
             if not isinstance(role, str):
                 raise RegistryError("providers: %r is not a role (%s)" % (role, ", ".join(slots)))
-            if not isinstance(name, str):
-                raise RegistryError("providers.%s: %r is not a provider name (a string)" % (role, name))
+            if not isinstance(given, str):
+                raise RegistryError("providers.%s: %r is not a provider name (a string)" % (role, given))
         cache_key = (stack, tuple(sorted(providers.items())))
         cached = self._selections.get(cache_key)
         if cached is not None:

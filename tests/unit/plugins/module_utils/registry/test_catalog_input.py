@@ -240,3 +240,40 @@ def test_a_date_where_text_belongs_is_refused_with_its_location() -> None:
 def test_an_empty_mapping_is_the_builtin_registry() -> None:
     assert effective_registry({}) is builtin()
     assert effective_registry(None) is builtin()
+
+
+# -- ports -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", ["abc", "5001:5001\n", " 5001:5001", "5001:5001 ", "١٥٠٠١:5001", "5001:5001/icmp",
+                                  "5001::5001", "host:5001:5001", "${PORT}:5001"])
+def test_a_catalog_port_that_is_not_a_mapping_is_refused(spec: str) -> None:
+    msg = refused({"images": [image(ports=[spec])]})
+    assert msg.startswith("catalog.images[0].ports: %r" % spec), msg
+    msg = refused({"templates": [template(overrides={"avr-core": {"ports": [spec]}})]})
+    assert msg.startswith("catalog.templates[0].overrides.avr-core.ports: %r" % spec), msg
+
+
+@pytest.mark.parametrize("spec", ["5001:5001", "127.0.0.1:5001:5001", "[::1]:5001:5001", "10000-10050:10000-10050/udp",
+                                  "5001", "5001/udp"])
+def test_catalog_port_mappings_are_taken(spec: str) -> None:
+    assert effective_registry({"images": [image(ports=[spec])]}).images["asr/acme-asr"].ports == (spec,)
+
+
+@pytest.mark.parametrize("spec", ["5038\n", "mgmt", "", "5038:5038"])
+def test_a_management_port_is_a_container_port(spec: str) -> None:
+    assert refused({"images": [image(management_ports=[spec])]}).startswith("catalog.images[0].management_ports: ")
+
+
+@pytest.mark.parametrize("value", ["acme\n", "Acme", "a" * 64])
+def test_a_variable_provider_is_a_name(value: str) -> None:
+    msg = refused({"images": [image(env=[{"name": "X", "provider": value}])]})
+    assert msg.startswith("catalog.images[0].env[0].provider: "), msg
+
+
+def test_a_missing_image_key_is_quoted_in_the_render_error() -> None:
+    from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, render
+    reg = effective_registry({"templates": [template(images={"asr": "asr/nope\n", "llm": "llm/avr-llm-openai",
+                                                             "tts": "tts/avr-tts-deepgram"})]})
+    with pytest.raises(RenderError) as caught:
+        render(reg, reg.template("acme"), "demo", allow_missing=True)
+    assert str(caught.value).endswith("does not have: 'asr/nope\\n'"), str(caught.value)
