@@ -53,6 +53,9 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "providers role with a newline": ({"stack": "modular", "providers": {"asr\n": "vosk", "llm": "openai",
                                                                          "tts": "deepgram"}},
                                       ["providers.asr\\n: a modular stack takes providers for"]),
+    "env value read from a file that is not UTF-8": (
+        {"env": {LLM: {"SYSTEM_PROMPT": "{{ lookup('ansible.builtin.file', '@latin1.txt') }}"}}},
+        ["env.%s.SYSTEM_PROMPT: value 'caf\\udce9' is not valid UTF-8" % LLM]),
     "template with a final newline": ({"template": "openai\n"}, ["template: unknown template 'openai\\n'"]),
     "compose_file with a final newline": ({"compose_file": "docker-compose.yml\n"},
                                           ["compose_file: 'docker-compose.yml\\n' must be a plain file name"]),
@@ -123,6 +126,7 @@ CATALOG_FILES = {
     "binary.yml": b"\x7fELF\x02\x01\x01\x00\x00\x00",
     "latin1.yml": b"images: []\ndescription: caf\xe9\n",
     "twice.yml": b"images: []\nproviders: []\nimages: []\n",
+    "latin1.txt": b"caf\xe9",
 }
 
 
@@ -148,6 +152,7 @@ def test_each_class_of_bad_input_fails_in_one_line_and_changes_nothing(ansible: 
             catalog = item.get("catalog")
             if isinstance(catalog, str) and catalog.startswith("@"):
                 item["catalog"] = str(files / catalog[1:])
+            item = json.loads(json.dumps(item).replace("'@latin1.txt'", repr(str(files / "latin1.txt"))))
             loops[kind].append(item)
     before = snapshot(cases)
     catalogs_before = snapshot(files)
