@@ -178,6 +178,8 @@ class Published:
         if match is None or match.group("address"):
             return spec
         address = self.management if match.group("container") in management_ports else self.address
+        if address and ":" in address:  # IPv6: Compose reads [ADDRESS]:HOST:CONTAINER
+            address = "[%s]" % address
         return "%s:%s" % (address, spec) if address else spec
 
 
@@ -187,9 +189,11 @@ def _check_address(value: Optional[str], where: str) -> Optional[str]:
     if not isinstance(value, str):
         raise RenderError("%s: %r is not an IP address" % (where, value))
     try:
-        ipaddress.ip_address(value)
+        parsed = ipaddress.ip_address(value)
     except ValueError:
         raise RenderError("%s: %r is not an IP address" % (where, value)) from None
+    if getattr(parsed, "scope_id", None):
+        raise RenderError("%s: %r has a zone index, which Docker cannot bind; give the address alone" % (where, value))
     return value
 
 

@@ -180,3 +180,33 @@ def test_a_provider_role_with_a_newline_gives_one_line() -> None:
     with pytest.raises(RegistryError) as caught:
         REG.select(stack="modular", providers={"asr\n": "vosk", "llm": "openai", "tts": "deepgram"})
     assert one_line(caught.value).startswith("providers.asr\\n: a modular stack takes providers for")
+
+
+@pytest.mark.parametrize("field", ["publish_address", "management_address"])
+@pytest.mark.parametrize("value", ["127.0.0.1\n", " 127.0.0.1", "127.0.0.1 ", "١٢٧.0.0.1", "localhost", "::1\n",
+                                   "fe80::1%eth0", 5, ["127.0.0.1"]])
+def test_a_bind_address_is_one_ip_address(field: str, value: Any) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(REG, OPENAI, "demo", allow_missing=True, **{field: value})
+    assert one_line(caught.value).startswith("%s: %r " % (field, value)), str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["172.20.0.0/24\n", " 172.20.0.0/24", "١٧٢.20.0.0/24", "172.20.0.1/24", 5, ["x"]])
+def test_a_subnet_is_one_network_address(value: Any) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(REG, OPENAI, "demo", allow_missing=True, subnet=value)
+    assert one_line(caught.value).startswith("subnet: %r is not a network address" % (value,)), str(caught.value)
+
+
+def test_an_ipv6_bind_address_reaches_compose_in_brackets(tmp_path: Path, docker_compose: List[str]) -> None:
+    out = render(REG, OPENAI, "demo", allow_missing=True, publish_address="::1", management_address="127.0.0.1")
+    assert out.document["services"]["avr-core"]["ports"] == ["[::1]:5001:5001"]
+    assert "127.0.0.1:5038:5038" in out.document["services"]["avr-asterisk"]["ports"]
+    (tmp_path / "docker-compose.yml").write_text(out.content)
+    proc = subprocess.run(docker_compose + ["--project-directory", str(tmp_path), "-f", "docker-compose.yml",
+                                            "config", "--format", "json"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    ports = json.loads(proc.stdout)["services"]["avr-core"]["ports"]
+    assert [(p["host_ip"], p["published"], p["target"]) for p in ports] == [("::1", "5001", 5001)], ports
