@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
 import json
 import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
@@ -53,6 +54,9 @@ def _plain_specs(values: List[str]) -> List[str]:
     return _texts(values)  # type: ignore[no-any-return]
 
 
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+_RESTART = re.compile(r"no|always|unless-stopped|on-failure(?::[0-9]+)?")
+_DRIVER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]*")
 _CONTAINER_PORT = re.compile(r"[0-9]+(?:-[0-9]+)?(?:/(?:tcp|udp|sctp))?")
 
 
@@ -153,10 +157,24 @@ if HAS_PYDANTIC:
                     raise ValueError("%r is not a container port (digits, like '5038')" % item)
             return value
 
-        @field_validator("command", "platform", "restart")
+        @field_validator("command")
         @classmethod
         def _value(cls, value: Any) -> Any:
             return _texts(value)
+
+        @field_validator("platform")
+        @classmethod
+        def _platform(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None and not _PLATFORM.fullmatch(value):
+                raise ValueError("%r is not a platform (OS/ARCH[/VARIANT], like linux/x86_64)" % value)
+            return value
+
+        @field_validator("restart")
+        @classmethod
+        def _restart(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None and not _RESTART.fullmatch(value):
+                raise ValueError("%r is not a restart policy (no, always, unless-stopped, on-failure[:N])" % value)
+            return value
 
         @field_validator("description")
         @classmethod
@@ -192,6 +210,23 @@ if HAS_PYDANTIC:
         name: str = Field(default="avr", pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         driver: str = "bridge"
         subnet: Optional[str] = "172.20.0.0/24"
+
+        @field_validator("driver")
+        @classmethod
+        def _driver(cls, value: str) -> str:
+            if not _DRIVER.fullmatch(value):
+                raise ValueError("%r is not a network driver name (like bridge)" % value)
+            return value
+
+        @field_validator("subnet")
+        @classmethod
+        def _subnet(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None:
+                try:
+                    ipaddress.ip_network(value)
+                except ValueError as exc:
+                    raise ValueError("%r is not a network address (%s)" % (value, exc)) from None
+            return value
 
     class CatalogTemplate(BaseModel):
         model_config = _STRICT

@@ -131,15 +131,15 @@ def test_text_that_was_not_utf8_is_refused_in_every_layer(field: str, value: Any
 # -- Compose interpolation: every text that comes from data is escaped ------------------------------
 
 HEALTHY = {"images": [{
-    "role": "app", "name": "probe", "image": "example/probe:1", "port": 8080, "platform": "linux/$ARCH",
+    "role": "app", "name": "probe", "image": "example/probe:1", "port": 8080,
     "command": ["serve", "--port=$PORT"],
     "healthcheck": {"test": ["CMD-SHELL", "curl -f localhost:$PORT/health || exit 1"], "interval": "10s"},
     "env": [{"name": "PORT", "default": "8080"}, {"name": "GREETING", "default": "costs $5"}],
 }], "templates": [{"id": "probe", "stack": "plain", "extras": ["app/probe"]}]}
 
 
-def test_healthcheck_command_platform_and_env_reach_compose_literally(tmp_path: Path,
-                                                                      docker_compose: List[str]) -> None:
+def test_healthcheck_command_and_env_reach_compose_literally(tmp_path: Path,
+                                                          docker_compose: List[str]) -> None:
     reg = effective_registry(json.loads(json.dumps(HEALTHY)))
     out = render(reg, reg.template("probe"), "probe", allow_missing=True)
     svc = out.document["services"]["probe"]
@@ -160,7 +160,6 @@ def test_healthcheck_command_platform_and_env_reach_compose_literally(tmp_path: 
         else (lambda text: text)
     assert config["healthcheck"]["test"] == ["CMD-SHELL", shown("curl -f localhost:$PORT/health || exit 1")]
     assert config["command"] == ["serve", shown("--port=$PORT")]
-    assert config["platform"] == shown("linux/$ARCH")
     assert yaml.safe_load(out.content) == out.document
 
 

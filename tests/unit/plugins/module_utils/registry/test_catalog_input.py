@@ -277,3 +277,24 @@ def test_a_missing_image_key_is_quoted_in_the_render_error() -> None:
     with pytest.raises(RenderError) as caught:
         render(reg, reg.template("acme"), "demo", allow_missing=True)
     assert str(caught.value).endswith("does not have: 'asr/nope\\n'"), str(caught.value)
+
+
+@pytest.mark.parametrize("field, value", [("platform", "linux/x86_64\n"), ("platform", "Linux x86"),
+                                          ("platform", "$ARCH"), ("restart", "always\n"), ("restart", "sometimes"),
+                                          ("restart", "on-failure:x")])
+def test_platform_and_restart_are_compose_values(field: str, value: str) -> None:
+    msg = refused({"images": [image(**{field: value})]})
+    assert msg.startswith("catalog.images[0].%s: %r is not a" % (field, value)), msg
+
+
+@pytest.mark.parametrize("field, value", [("driver", "bridge\n"), ("driver", ""), ("driver", "a b"),
+                                          ("subnet", "172.20.0.0/24\n"), ("subnet", "10.0.0.1/8"), ("subnet", "x")])
+def test_a_catalog_network_driver_and_subnet_are_checked(field: str, value: str) -> None:
+    msg = refused({"templates": [template(network={field: value})]})
+    assert msg.startswith("catalog.templates[0].network.%s: %r is not a" % (field, value)), msg
+
+
+@pytest.mark.parametrize("entry", [{"platform": "linux/arm64/v8"}, {"restart": "on-failure:3"}, {"restart": None},
+                                   {"platform": None}, {"restart": "unless-stopped"}])
+def test_good_platforms_and_restart_policies_are_taken(entry: Dict[str, Any]) -> None:
+    assert effective_registry({"images": [image(**entry)]}).images["asr/acme-asr"]
