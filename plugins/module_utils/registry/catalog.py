@@ -26,7 +26,7 @@ from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
 from . import templates as builtin_templates
 
 try:
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
     HAS_PYDANTIC = True
     PYDANTIC_IMPORT_ERROR: Optional[BaseException] = None
 except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
@@ -83,15 +83,18 @@ if HAS_PYDANTIC:
         secret_name: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         description: str = ""
 
-        @field_validator("default")
-        @classmethod
-        def _value(cls, value: Optional[str]) -> Optional[str]:
-            return _texts(value)  # type: ignore[no-any-return]
-
         @field_validator("description")
         @classmethod
         def _description(cls, value: str) -> str:
             return _texts(value, allow_newlines=True)  # type: ignore[no-any-return]
+
+        @model_validator(mode="after")
+        def _default(self) -> "CatalogVar":
+            """The default follows the value rule; a secret variable's default is never quoted."""
+            problem = None if self.default is None else text_problem(self.default)
+            if problem:
+                raise ValueError("default %s%s" % ("" if self.secret else "%r " % self.default, problem))
+            return self
 
     class CatalogHealthcheck(BaseModel):
         model_config = _STRICT
@@ -297,6 +300,8 @@ def validate(data: Any) -> "Catalog":
             if err["type"] == "value_error":  # our own validators: the message quotes the value
                 problems.append("%s: %s" % (_location(err["loc"]), msg[len("Value error, "):]
                                             if msg.startswith("Value error, ") else msg))
+            elif err["loc"] and err["loc"][-1] == "default":  # an env default may belong to a secret variable
+                problems.append("%s: %s" % (_location(err["loc"]), msg))
             else:
                 problems.append("%s: %s (got %s)" % (_location(err["loc"]), msg, _shown(err.get("input"))))
         raise RegistryError("; ".join(problems)) from None

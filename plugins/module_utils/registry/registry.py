@@ -140,8 +140,8 @@ class Registry:
             seen = set()
             for var in img.env:
                 if var.default is not None and text_problem(var.default):
-                    raise RegistryError("%s.env.%s.default: %r %s"
-                                        % (where, var.name, var.default, text_problem(var.default)))
+                    raise RegistryError("%s.env.%s.default: %s%s" % (where, var.name, "" if var.secret else
+                                                                     "%r " % var.default, text_problem(var.default)))
                 if var.name in seen:
                     raise RegistryError("%s.env: variable %r is listed twice" % (where, var.name))
                 seen.add(var.name)

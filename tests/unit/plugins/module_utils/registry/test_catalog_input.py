@@ -85,9 +85,17 @@ def test_a_bad_network_name_is_refused(value: str) -> None:
                                             ("caf\udce9", "not valid UTF-8")])
 def test_an_env_default_follows_the_value_rule(value: str, problem: str) -> None:
     msg = refused({"images": [image(env=[{"name": "GREETING", "default": value}])]})
-    assert msg.startswith("catalog.images[0].env[0].default: %r " % value) and problem in msg, msg
+    assert msg.startswith("catalog.images[0].env[0]: default %r " % value) and problem in msg, msg
     msg = refused({"templates": [template(overrides={"avr-core": {"env": {"SYSTEM_MESSAGE": value}}})]})
     assert msg.startswith("catalog.templates[0].overrides.avr-core.env: %r " % value) and problem in msg, msg
+
+
+@pytest.mark.parametrize("default", ["s3cret-pass\nword", "s3cret\x00", 12345678])
+def test_the_default_of_a_secret_variable_is_never_quoted(default: Any) -> None:
+    var = {"name": "PASS", "default": default, "secret": True, "secret_name": "PASS"}
+    msg = refused({"images": [image(env=[var])]})
+    assert msg.startswith("catalog.images[0].env[0]"), msg
+    assert "s3cret" not in msg and "12345678" not in msg, msg
 
 
 @pytest.mark.parametrize("field, value", [("command", ["run", "a\nb"]), ("platform", "linux\n"),
