@@ -54,6 +54,7 @@ def _plain_specs(values: List[str]) -> List[str]:
     return _texts(values)  # type: ignore[no-any-return]
 
 
+_INTERNAL = re.compile(r" or instance of Catalog[A-Za-z]*")
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _RESTART = re.compile(r"no|always|unless-stopped|on-failure(?::[0-9]+)?")
 _DRIVER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]*")
@@ -296,7 +297,7 @@ def validate(data: Any) -> "Catalog":
     except ValidationError as exc:
         problems = []
         for err in exc.errors()[:5]:
-            msg = err["msg"].replace("\n", " ")
+            msg = _INTERNAL.sub("", err["msg"].replace("\n", " "))
             if err["type"] == "value_error":  # our own validators: the message quotes the value
                 problems.append("%s: %s" % (_location(err["loc"]), msg[len("Value error, "):]
                                             if msg.startswith("Value error, ") else msg))
@@ -425,7 +426,11 @@ def effective_registry(data: Any = None) -> Registry:
     base = builtin()
     if data is None or data == {}:
         return base
-    cache_key = catalog_digest(data)
+    try:
+        cache_key = catalog_digest(data)
+    except (TypeError, ValueError):  # keys that are not all strings: validation names the first one
+        validate(data)
+        raise RegistryError("catalog: every key must be a string") from None
     found = _CACHE.get(cache_key)
     if found is not None:
         return found

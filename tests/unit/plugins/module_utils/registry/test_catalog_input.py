@@ -306,3 +306,14 @@ def test_a_catalog_network_driver_and_subnet_are_checked(field: str, value: str)
                                    {"platform": None}, {"restart": "unless-stopped"}])
 def test_good_platforms_and_restart_policies_are_taken(entry: Dict[str, Any]) -> None:
     assert effective_registry({"images": [image(**entry)]}).images["asr/acme-asr"]
+
+
+@pytest.mark.parametrize("data, start", [
+    ({"images": [], 1: 2}, "catalog[1]: Keys should be strings"),
+    ({"images": [{**image(), 5: "x"}]}, "catalog.images[0][5]: Keys should be strings"),
+    ({"images": [None]}, "catalog.images[0]: Input should be a valid dictionary (got None)"),
+])
+def test_odd_catalog_shapes_give_one_line(data: Any, start: str) -> None:
+    msg = refused(data)
+    assert msg.startswith(start), msg
+    assert "CatalogImage" not in msg
