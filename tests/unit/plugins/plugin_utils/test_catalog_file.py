@@ -37,6 +37,7 @@ def test_malformed_yaml_gives_one_line_with_the_place(tmp_path: Path, text: str,
     path.write_text(text)
     msg = refused(path, "catalog.yml")
     assert msg.startswith("catalog: 'catalog.yml' is not valid YAML") and where in msg, msg
+    assert "\\n" not in msg and "<unicode string>" not in msg, "PyYAML's multi-line text, escaped: %r" % msg
 
 
 def test_a_binary_file_is_named_binary(tmp_path: Path) -> None:
