@@ -83,6 +83,7 @@ options:
     description:
       - Subnet of the stack network, replacing the template's C(172.20.0.0/24). Give each deployment
         on a host its own.
+      - An empty V("") drops the template's subnet, so that Docker picks one.
     type: str
   image_prefix:
     description:
