@@ -87,6 +87,9 @@ def catalog_page(reg: Registry) -> str:
             lines.append("- published: %s" % ", ".join("`%s`" % p for p in img.ports))
         if img.volumes:
             lines.append("- mounts: %s" % ", ".join("`%s`" % v for v in img.volumes))
+        if img.host_paths:
+            lines.append("- host paths mounted on purpose (outside the project directory): %s"
+                         % ", ".join("`%s`" % p for p in img.host_paths))
         lines.append("")
         if img.env:
             lines += ["| variable | default | required | secret | supplied by | description |",

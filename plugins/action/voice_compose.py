@@ -20,6 +20,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_n
 
 HIDDEN = "(credential file: content hidden)\n"
 _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
 
 
 def _open_to_others(mode: Any) -> bool:
@@ -69,15 +70,16 @@ class ActionModule(StackAction):
                                     "registry digest %r; install the collection version that rendered it"
                                     % (args["registry_digest"], registry.digest))
         try:
-            deployment = check_name(args["deployment"] or template.id, "deployment")
+            deployment = check_name(template.id if args["deployment"] is None else args["deployment"], "deployment")
             check_name(args["service_prefix"], "service_prefix", allow_empty=True)
             references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
                                           args["digests"], args["tag_environment"])
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         compose_file = args["compose_file"]
-        if "/" in compose_file or compose_file in ("", ".", "..", ENV_FILE):
-            raise AnsibleActionFail("compose_file: %r must be a plain file name" % compose_file)
+        if not _FILE_NAME.fullmatch(compose_file) or compose_file in ("..", ENV_FILE):
+            raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-')"
+                                    % compose_file)
         secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
         credential_files = sorted({registry.providers[v.provider].file  # type: ignore[misc]
                                    for img in stack_plan.images for v in img.env

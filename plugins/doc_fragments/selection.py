@@ -41,5 +41,10 @@ options:
       - Validated with pydantic; an invalid catalog fails the task with the field path and the reason.
       - The keys are C(images) (role, name, image, env, port, ws_port, ports, volumes, provider...),
         C(providers) (name, env or file) and C(templates) (id, stack, images by role, extras, overrides).
+      - An image, template or provider defined twice in one catalog is refused, and so is a key given twice in
+        one mapping of a catalog file.
+      - A volume of an image (or an override's C(add_volumes)) mounts a path of the project directory
+        (C(./...)) or a named volume; a host path outside the project (C(/etc), C(~/x), C(../..), the docker
+        socket) is refused unless the image lists it in C(host_paths), which marks the mount as intended.
     type: raw
 """

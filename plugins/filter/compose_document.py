@@ -90,7 +90,8 @@ def compose_document(value: Any, deployment: Optional[str] = None, env: Any = No
                      management_address: Optional[str] = None) -> Dict[str, Any]:
     reg = registry(catalog)
     template = selection(reg, value)
-    rendered = render(reg, template, deployment or template.id, service_prefix, provider_keys, secrets, None, env,
+    deployment = template.id if deployment is None else deployment
+    rendered = render(reg, template, deployment, service_prefix, provider_keys, secrets, None, env,
                       allow_missing, subnet, image_prefix, publish_address, management_address, ports)
     return rendered.document
 

@@ -45,12 +45,21 @@ _value:
   sample: {avr-ami: {AMI_USERNAME: ops}}
 """
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import type_name
+
 
 def env_by_service(schema: List[Mapping[str, Any]], values: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
+    if isinstance(schema, (str, Mapping)) or not isinstance(schema, Sequence) \
+            or not all(isinstance(entry, Mapping) and "service" in entry for entry in schema):
+        raise AnsibleFilterError("voiceops.avr.env_by_service: expected an env schema (a list of entries from "
+                                 "voiceops.avr.env_schema), got %s" % type_name(schema))
+    if not isinstance(values, Mapping):
+        raise AnsibleFilterError("voiceops.avr.env_by_service: values: expected a mapping of variable to value, got %s"
+                                 % type_name(values))
     out: Dict[str, Dict[str, Any]] = {}
     for entry in schema:
         name = entry.get("name")

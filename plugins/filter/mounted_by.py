@@ -46,6 +46,10 @@ _value:
 
 from typing import Any, Dict, List, Mapping, Sequence
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import type_name
+
 
 def _norm(path: str) -> str:
     path = str(path)
@@ -54,11 +58,21 @@ def _norm(path: str) -> str:
     return path.rstrip("/")
 
 
+def _paths(value: Any, where: str) -> List[str]:
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Sequence) \
+            or not all(isinstance(item, str) for item in value):
+        raise AnsibleFilterError("voiceops.avr.mounted_by: %s: expected a list of paths, got %r" % (where, value))
+    return list(value)
+
+
 def mounted_by(mounts: Mapping[str, Sequence[str]], paths: Sequence[str]) -> List[str]:
-    changed = [_norm(p) for p in paths]
+    if mounts is not None and not isinstance(mounts, Mapping):
+        raise AnsibleFilterError("voiceops.avr.mounted_by: expected a mapping of service to mounted paths, got %s"
+                                 % type_name(mounts))
+    changed = [_norm(p) for p in _paths(paths, "paths")]
     hits = set()
     for service, mounted in (mounts or {}).items():
-        for mount in mounted:
+        for mount in _paths(mounted, "mounts.%s" % service):
             root = _norm(mount)
             if any(path == root or path.startswith(root + "/") for path in changed):
                 hits.add(str(service))

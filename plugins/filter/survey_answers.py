@@ -47,6 +47,7 @@ _value:
 
 from typing import Any, Dict, Mapping
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import type_name
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
@@ -60,8 +61,12 @@ def survey_answers(answers: Mapping[str, Any], selection_: Any, catalog: Any = N
     names = {variable_name(img.service_name, var.name): (img.service_name, var.name)
              for img in stack.images for var in img.env if not var.secret}
     out: Dict[str, Any] = {"env": {}, "provider_keys": {}, "secrets": {}}
+    if answers is not None and not isinstance(answers, Mapping):
+        raise RegistryError("answers: expected the mapping of survey answers, got %s" % type_name(answers))
     for key, value in (answers or {}).items():
-        if value in (None, ""):
+        if not isinstance(key, str):
+            raise RegistryError("answers: %r is not a survey variable name" % (key,))
+        if value is None or value == "":
             continue
         if key.startswith(KEY_PREFIX):
             out["provider_keys"][key[len(KEY_PREFIX):]] = value

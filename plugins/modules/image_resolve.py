@@ -184,7 +184,7 @@ def resolve(docker, name, reference, timeout, check_mode):
     match = DIGEST_LINE.search(out)
     after, repo_digests = local_image(docker, pull_ref, timeout)
     found = digest or (match.group(1) if match else recorded_digest(repository, repo_digests))
-    if not found or not DIGEST_RE.match(found):
+    if not found or not DIGEST_RE.fullmatch(found):
         return {"error": "images.%s: pulled %s but Docker reports no registry digest for it" % (name, pull_ref)}
     return {"digest": found, "changed": before != after}
 
@@ -203,7 +203,7 @@ def main():
         if not isinstance(reference, str) or not reference or any(c.isspace() for c in reference):
             module.fail_json(msg="images.%s: %r is not an image reference" % (name, reference))
         digest = split(reference)[2]
-        if digest and not DIGEST_RE.match(digest):
+        if digest and not DIGEST_RE.fullmatch(digest):
             module.fail_json(msg="images.%s: %r is not an image digest (sha256: and 64 hex digits)" % (name, digest))
     docker, timeout = module.params["docker"], module.params["timeout"]
     names = sorted(images)

@@ -115,7 +115,10 @@ directory_exists:
   returned: always
   type: bool
 files:
-  description: Per inspected file name, what was found.
+  description:
+    - Per inspected file name, what was found.
+    - For a file of O(read) that is not UTF-8 text, C(invalid_utf8) is the offset of its first bad byte
+      (C(content) then holds replacement characters there).
   returned: when O(inspect) is set
   type: dict
   sample:
@@ -173,7 +176,12 @@ def _describe(path, want_content, mask):
             data = handle.read()
         info["checksum"] = hashlib.sha1(data).hexdigest()
         if want_content:
-            info["content"] = mask_env_lines(data.decode("utf-8", "replace"), mask)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                info["invalid_utf8"] = exc.start
+                text = data.decode("utf-8", "replace")
+            info["content"] = mask_env_lines(text, mask)
     return info
 
 

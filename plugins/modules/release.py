@@ -305,7 +305,7 @@ class Releases(object):
             names = os.listdir(self.root)
         except FileNotFoundError:
             return []
-        return sorted(n for n in names if ID_RE.match(n) and os.path.isfile(os.path.join(self.root, n, META)))
+        return sorted(n for n in names if ID_RE.fullmatch(n) and os.path.isfile(os.path.join(self.root, n, META)))
 
     def meta(self, release):
         with open(os.path.join(self.root, release, META), "r", encoding="utf-8") as handle:
@@ -317,7 +317,7 @@ class Releases(object):
         except OSError:
             return None
         name = os.path.basename(target.rstrip("/"))
-        return name if ID_RE.match(name) else None
+        return name if ID_RE.fullmatch(name) else None
 
     def last_status(self, records):
         status = {}

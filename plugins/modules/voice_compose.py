@@ -41,8 +41,9 @@ options:
   deployment:
     description:
       - Name of the deployment, used as the compose project name (top-level C(name)).
-      - Lower case letters, digits, C(-) and C(_), starting with a letter or digit.
-      - Defaults to the template id (or C(<stack>-<providers>) for a provider selection).
+      - Lower case letters, digits, C(-) and C(_), starting with a letter or digit, at most 63 characters.
+      - Defaults to the template id (or C(<stack>-<providers>) for a provider selection) when not given;
+        an empty V("") is refused.
     type: str
   provider_keys:
     description:
@@ -74,12 +75,15 @@ options:
     description:
       - Prefix for service, container and network names, so that several deployments can share a
         host (a C(-) is added unless the prefix ends with C(-) or C(_)).
+      - Every prefixed container and network name must fit in one DNS label (63 characters), or the task
+        fails naming the name that is too long.
     type: str
     default: ''
   subnet:
     description:
       - Subnet of the stack network, replacing the template's C(172.20.0.0/24). Give each deployment
         on a host its own.
+      - An empty V("") drops the template's subnet, so that Docker picks one.
     type: str
   image_prefix:
     description:

@@ -14,15 +14,16 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-import yaml
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import MASK, mask_env_lines, mask_values
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
+    effective_registry, plain_data, type_name,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
+from ansible_collections.voiceops.avr.plugins.plugin_utils.catalog_file import load as load_catalog_file
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Plan, plan
 
 FILES_MODULE = "voiceops.avr.project_files"
@@ -95,18 +96,14 @@ class StackAction(ActionBase):
     def registry(self, catalog: Any) -> Registry:
         if catalog is None:
             return effective_registry(None)
-        if isinstance(catalog, str):
-            path = catalog if os.path.isabs(catalog) else self._loader.path_dwim(catalog)
-            try:
-                with open(path, "r", encoding="utf-8") as handle:
-                    data = yaml.safe_load(handle)
-            except (OSError, yaml.YAMLError) as exc:
-                raise AnsibleActionFail("catalog: cannot read %s: %s" % (catalog, exc)) from None
-        elif isinstance(catalog, Mapping):
-            data = plain(catalog)
-        else:
-            raise AnsibleActionFail("catalog: expected a file path or a mapping, got %s" % type(catalog).__name__)
         try:
+            if isinstance(catalog, str):
+                path = catalog if os.path.isabs(catalog) or not catalog else self._loader.path_dwim(catalog)
+                data = load_catalog_file(path, catalog)
+            elif isinstance(catalog, Mapping):
+                data = plain_data(catalog)
+            else:
+                raise RegistryError("catalog: expected a file path or a mapping, got %s" % type_name(catalog))
             return effective_registry(data)
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
@@ -123,7 +120,13 @@ class StackAction(ActionBase):
                 mask_vars: Optional[List[str]] = None) -> Dict[str, Dict[str, Any]]:
         result = self.files_module(task_vars, path=directory, inspect=names, read=read,
                                    mask_vars=sorted(mask_vars or []))
-        return dict(result.get("files", {}))
+        files = dict(result.get("files", {}))
+        for name in read:
+            offset = files.get(name, {}).get("invalid_utf8")
+            if name == ENV_FILE and offset is not None:
+                raise AnsibleActionFail("%s/%s: not valid UTF-8 text (bad byte at offset %d); fix or remove the file"
+                                        % (directory, name, offset))
+        return files
 
     def stored_env(self, info: Mapping[str, Any], directory: str) -> Optional[Dict[str, Any]]:
         """The parsed environment.json from an inspect result (None when absent)."""

@@ -5,19 +5,23 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
+    effective_registry, plain_data, type_name,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
 
 
 def registry(catalog: Any = None) -> Registry:
-    data = json.loads(json.dumps(catalog)) if catalog else None
-    return effective_registry(data)
+    """The effective registry with ``catalog`` (a mapping; None for the built-in registry only)."""
+    if catalog is not None and not isinstance(catalog, Mapping):
+        raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
+                            % type_name(catalog))
+    return effective_registry(None if catalog is None else plain_data(catalog))
 
 
 def selection(reg: Registry, value: Any) -> Template:
@@ -29,10 +33,16 @@ def selection(reg: Registry, value: Any) -> Template:
         if unknown:
             raise RegistryError("selection: unknown key(s) %s; use template, or stack and providers"
                                 % ", ".join(sorted(unknown)))
-        providers: Optional[Dict[str, str]] = dict(value["providers"]) if value.get("providers") else None
-        return reg.select(value.get("template"), value.get("stack"), providers)
+        providers = value.get("providers") or None
+        if providers is not None and not isinstance(providers, Mapping):
+            raise RegistryError("selection.providers: expected a mapping of role to provider name, got %s"
+                                % type_name(providers))
+        template = value.get("template")
+        if template is not None and not isinstance(template, str):
+            raise RegistryError("selection.template: %r is not a template id" % (template,))
+        return reg.select(template, value.get("stack"), dict(providers) if providers else None)
     raise RegistryError("selection: expected a template id or a mapping with stack and providers, got %s"
-                        % type(value).__name__)
+                        % type_name(value))
 
 
 def filter_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
-    NAME_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template,
+    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name,
+    text_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -32,7 +34,6 @@ ENV_FILE = "environment.json"
 HEADER = ("Rendered by voiceops.avr.voice_compose; local edits are overwritten.\n"
           "deployment: {deployment}  template: {template}\n"
           "registry: sha256:{digest}")
-_BAD_CHARS = re.compile(r"[\x00\n\r]")
 
 
 class RenderError(RegistryError):
@@ -48,26 +49,34 @@ def _kind(value: Any) -> str:
 
 
 def check_text(value: Any, where: str, allow_newlines: bool = False, secret: bool = False) -> str:
-    """``value`` if it is a string without NUL (or newlines, unless allowed).
+    """``value`` if it is a string that passes the value rule (``model.text_problem``).
 
     Errors quote the value unless it is ``secret``.
     """
-    shown = "" if secret else " %r" % (value,)
+    shown = "" if secret else " %r" % (str(value) if isinstance(value, str) else value,)
     if not isinstance(value, str):
         raise RenderError("%s: value%s is %s, not a string (quote it)" % (where, shown, _kind(value)))
-    if "\x00" in value:
-        raise RenderError("%s: value%s contains a NUL character" % (where, shown))
-    if not allow_newlines and _BAD_CHARS.search(value):
-        raise RenderError("%s: value%s contains a newline or carriage return" % (where, shown))
+    problem = text_problem(value, allow_newlines)
+    if problem:
+        raise RenderError("%s: value%s %s" % (where, shown, problem))
     return value
 
 
 def check_name(value: Any, where: str, allow_empty: bool = False) -> str:
     if allow_empty and value == "":
         return ""
-    if not isinstance(value, str) or not NAME_RE.match(value) or len(value) > 63:
+    if not is_name(value):
+        shown = str(value) if isinstance(value, str) else value
         raise RenderError("%s: %r is not a safe name (lower case letters, digits, '-' and '_', "
-                          "starting with a letter or digit, at most 63 characters)" % (where, value))
+                          "starting with a letter or digit, at most 63 characters)" % (where, shown))
+    return str(value)
+
+
+def check_label(value: str, where: str, what: str) -> str:
+    """``value`` (a name built from a prefix and a registry name) if it fits in one DNS label."""
+    if len(value) > DNS_LABEL_MAX:
+        raise RenderError("%s: %s %r is %d characters long; Docker takes at most %d (use a shorter prefix or name)"
+                          % (where, what, value, len(value), DNS_LABEL_MAX))
     return value
 
 
@@ -110,7 +119,7 @@ def plan(registry: Registry, template: Template) -> Plan:
         return found
     if not template.functional:
         raise RenderError("template %r is not functional: it names images the registry does not have: %s"
-                          % (template.id, ", ".join(template.missing_images)))
+                          % (template.id, ", ".join(repr(key) for key in template.missing_images)))
     images = template.images
     defaults: Dict[str, Dict[str, str]] = {}
     for img in images:
@@ -153,8 +162,7 @@ def resolve_tokens(value: str, names: Mapping[str, str], where: str) -> str:
     return SERVICE_TOKEN_RE.sub(repl, value)
 
 
-_PORT_SPEC = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>\d+(?:-\d+)?):"
-                        r"(?P<container>\d+(?:-\d+)?)(?P<proto>/(?:tcp|udp|sctp))?$")
+_PORT_SPEC = PORT_SPEC_RE
 
 
 @dataclass
@@ -166,20 +174,26 @@ class Published:
     management: Optional[str]
 
     def bind(self, spec: str, management_ports: Sequence[str]) -> str:
-        match = _PORT_SPEC.match(spec)
+        match = _PORT_SPEC.fullmatch(spec)
         if match is None or match.group("address"):
             return spec
         address = self.management if match.group("container") in management_ports else self.address
+        if address and ":" in address:  # IPv6: Compose reads [ADDRESS]:HOST:CONTAINER
+            address = "[%s]" % address
         return "%s:%s" % (address, spec) if address else spec
 
 
 def _check_address(value: Optional[str], where: str) -> Optional[str]:
     if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        raise RenderError("%s: %r is not an IP address" % (where, value))
     try:
-        ipaddress.ip_address(value)
+        parsed = ipaddress.ip_address(value)
     except ValueError:
         raise RenderError("%s: %r is not an IP address" % (where, value)) from None
+    if getattr(parsed, "scope_id", None):
+        raise RenderError("%s: %r has a zone index, which Docker cannot bind; give the address alone" % (where, value))
     return value
 
 
@@ -198,7 +212,7 @@ def check_ports(ports: Any, plan_: Plan, publish_address: Optional[str],
             if isinstance(specs, str) or not isinstance(specs, (list, tuple)):
                 raise RenderError("ports.%s: expected a list of port mappings like '15001:5001'" % service)
             for index, spec in enumerate(specs):
-                if not isinstance(spec, str) or not _PORT_SPEC.match(spec):
+                if not isinstance(spec, str) or not _PORT_SPEC.fullmatch(spec):
                     raise RenderError("ports.%s[%d]: %r is not a port mapping (HOST:CONTAINER[/udp], "
                                       "optionally ADDRESS:HOST:CONTAINER)" % (service, index, spec))
             chosen[service] = list(specs)
@@ -299,6 +313,10 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     """
     check_name(deployment, "deployment")
     check_name(service_prefix, "service_prefix", allow_empty=True)
+    if not references and image_prefix:
+        for img in template.images:
+            check_text(image_prefix, "image_prefix")
+            parse_reference(image_prefix + img.image, "image_prefix (for %s)" % img.service_name)
     if service_prefix and not service_prefix.endswith(("-", "_")):
         service_prefix += "-"
     keys, named = check_secret_inputs(registry, provider_keys, secrets)
@@ -306,7 +324,9 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     published = check_ports(ports, plan_, publish_address, management_address)
     stored = check_env_layer(stored_env, plan_, "environment.json services")
     task_env = check_env_layer(env, plan_, "env")
-    names = {img.service_name: service_prefix + img.service_name for img in plan_.images}
+    names = {img.service_name: check_label(service_prefix + img.service_name, "service_prefix",
+                                           "container name") for img in plan_.images}
+    check_label(service_prefix + template.network.name, "service_prefix", "network name")
     by_role = {img.role: names[img.service_name] for img in plan_.images}
 
     result_secrets: List[str] = []
@@ -369,6 +389,8 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     net: Dict[str, Any] = {"name": service_prefix + template.network.name, "driver": template.network.driver}
     chosen_subnet = subnet if subnet is not None else template.network.subnet
     if chosen_subnet:
+        if not isinstance(chosen_subnet, str):
+            raise RenderError("subnet: %r is not a network address (a string like 172.20.0.0/24)" % (chosen_subnet,))
         try:
             ipaddress.ip_network(chosen_subnet)
         except ValueError as exc:
@@ -389,10 +411,10 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
     unset = ovr.unset if ovr is not None else ()
     svc: Dict[str, Any] = {"image": image}
     if img.platform and "platform" not in unset:
-        svc["platform"] = img.platform
+        svc["platform"] = _escape(img.platform)
     svc["container_name"] = container
     if img.restart and "restart" not in unset:
-        svc["restart"] = img.restart
+        svc["restart"] = _escape(img.restart)
     if img.command:
         svc["command"] = [_escape(part) for part in img.command]
     if environment:
@@ -408,10 +430,11 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
         svc["volumes"] = [_escape(v) for v in volumes]
     if img.healthcheck is not None:
         hc = img.healthcheck
-        check: Dict[str, Any] = {"test": list(hc.test)}
+        check: Dict[str, Any] = {"test": [_escape(part) for part in hc.test]}
         for key in ("interval", "timeout", "retries", "start_period"):
             if getattr(hc, key) is not None:
-                check[key] = getattr(hc, key)
+                value = getattr(hc, key)
+                check[key] = _escape(value) if isinstance(value, str) else value
         svc["healthcheck"] = check
     if img.depends_on:
         deps: Dict[str, Any] = {}
@@ -432,7 +455,7 @@ def describe(document: Mapping[str, Any]) -> Dict[str, Any]:
     mounts: Dict[str, List[str]] = {}
     for service, spec in document["services"].items():
         for entry in spec.get("ports", ()):
-            match = _PORT_SPEC.match(entry)
+            match = _PORT_SPEC.fullmatch(entry)
             if match is None:
                 continue
             proto = (match.group("proto") or "/tcp")[1:]

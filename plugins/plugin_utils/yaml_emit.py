@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping
 # A plain scalar must start with a letter, '/', '.' or '_' (so never a number, date, bool
 # indicator or YAML syntax character), and contain only characters that are not YAML syntax.
 _PLAIN = re.compile(r"^(?:[A-Za-z_/]|\.(?![0-9]))[A-Za-z0-9_./@+=:-]*(?: [A-Za-z0-9_./@+=:-]+)*(?<!:)$")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _RESERVED = frozenset(
     word
     for base in ("y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf")
@@ -41,7 +42,9 @@ def scalar(value: Any) -> str:
         return "null"
     if not isinstance(value, str):
         raise TypeError("cannot emit %s as YAML" % type(value).__name__)
-    if _PLAIN.match(value) and value not in _RESERVED and ": " not in value and value[-1] != ":":
+    if _SURROGATE.search(value):
+        raise ValueError("cannot emit %r as YAML: it holds an unpaired surrogate (not UTF-8 text)" % value)
+    if _PLAIN.fullmatch(value) and value not in _RESERVED and ": " not in value and value[-1] != ":":
         return value
     return '"' + value.translate(_ESCAPES) + '"'
 

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
 import json
+import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
-    NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider, RegistryError,
-    ServiceOverride, Template,
+    DNS_LABEL_MAX, NAME_RE, PORT_SPEC_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
+    RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
 from .registry import Registry, builtin, image_class
 from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
 from . import templates as builtin_templates
 
 try:
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
     HAS_PYDANTIC = True
     PYDANTIC_IMPORT_ERROR: Optional[BaseException] = None
 except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
@@ -34,8 +36,43 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
 
 RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
 
+def _texts(values: Any, allow_newlines: bool = False) -> Any:
+    """``values`` (a string, or strings in a list or mapping) if each passes the value rule (model.text_problem)."""
+    items = values.values() if isinstance(values, dict) else values if isinstance(values, list) else [values]
+    for item in items:
+        problem = text_problem(item, allow_newlines) if isinstance(item, str) else None
+        if problem:
+            raise ValueError("%r %s" % (item, problem))
+    return values
+
+
+def _plain_specs(values: List[str]) -> List[str]:
+    """Compose specs (ports, volumes, host paths) without interpolation or line breaks."""
+    for item in values:
+        if "$" in item or "\n" in item:
+            raise ValueError("%r: '$' and newlines are not allowed" % item)
+    return _texts(values)  # type: ignore[no-any-return]
+
+
+_INTERNAL = re.compile(r" or instance of Catalog[A-Za-z]*")
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+_RESTART = re.compile(r"no|always|unless-stopped|on-failure(?::[0-9]+)?")
+_DRIVER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]*")
+_CONTAINER_PORT = re.compile(r"[0-9]+(?:-[0-9]+)?(?:/(?:tcp|udp|sctp))?")
+
+
+def _ports(values: List[str]) -> List[str]:
+    """Published ports: [ADDRESS:]HOST:CONTAINER[/proto], or a container port alone."""
+    for item in values:
+        if not (PORT_SPEC_RE.fullmatch(item) or _CONTAINER_PORT.fullmatch(item)):
+            raise ValueError("%r is not a port mapping (HOST:CONTAINER[/udp], optionally ADDRESS:HOST:CONTAINER)"
+                             % item)
+    return values
+
+
 if HAS_PYDANTIC:
-    _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # pydantic's own regex engine applies ``pattern``: there ``$`` only matches at the very end.
+    _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="rust-regex")
 
     class CatalogVar(BaseModel):
         model_config = _STRICT
@@ -43,9 +80,22 @@ if HAS_PYDANTIC:
         default: Optional[str] = None
         required: bool = False
         secret: bool = False
-        provider: Optional[str] = None
+        provider: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         secret_name: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         description: str = ""
+
+        @field_validator("description")
+        @classmethod
+        def _description(cls, value: str) -> str:
+            return _texts(value, allow_newlines=True)  # type: ignore[no-any-return]
+
+        @model_validator(mode="after")
+        def _default(self) -> "CatalogVar":
+            """The default follows the value rule; a secret variable's default is never quoted."""
+            problem = None if self.default is None else text_problem(self.default)
+            if problem:
+                raise ValueError("default %s%s" % ("" if self.secret else "%r " % self.default, problem))
+            return self
 
     class CatalogHealthcheck(BaseModel):
         model_config = _STRICT
@@ -55,14 +105,19 @@ if HAS_PYDANTIC:
         retries: Optional[int] = Field(default=None, ge=0)
         start_period: Optional[str] = None
 
+        @field_validator("test", "interval", "timeout", "start_period")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
     class CatalogImage(BaseModel):
         model_config = _STRICT
         role: RoleName
-        name: str = Field(pattern=NAME_RE.pattern, max_length=63)
+        name: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         image: str = Field(min_length=1, pattern=r"^[^\s$]+$")
         description: str = ""
         provider: Optional[str] = Field(default=None, pattern=NAME_RE.pattern)
-        service: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=63)
+        service: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         port: Optional[int] = Field(default=None, ge=1, le=65535)
         ws_port: Optional[int] = Field(default=None, ge=1, le=65535)
         env: List[CatalogVar] = []
@@ -78,6 +133,8 @@ if HAS_PYDANTIC:
         tag_policy: str = DEFAULT_POLICY
         pinned_tag: Optional[str] = Field(default=None, pattern=TAG_RE.pattern)
         pinned_digest: Optional[str] = Field(default=None, pattern=DIGEST_RE.pattern)
+        #: host paths outside the project directory that ``volumes`` mount on purpose
+        host_paths: List[str] = []
 
         @field_validator("tag_policy")
         @classmethod
@@ -86,17 +143,51 @@ if HAS_PYDANTIC:
                 raise ValueError("unknown tag policy %r; choose from: %s" % (value, ", ".join(sorted(POLICIES))))
             return value
 
-        @field_validator("ports", "volumes")
+        @field_validator("ports", "volumes", "host_paths")
         @classmethod
         def _no_interpolation(cls, value: List[str]) -> List[str]:
+            return _plain_specs(value)
+
+        @field_validator("ports")
+        @classmethod
+        def _port_specs(cls, value: List[str]) -> List[str]:
+            return _ports(value)
+
+        @field_validator("management_ports")
+        @classmethod
+        def _container_ports(cls, value: List[str]) -> List[str]:
             for item in value:
-                if "$" in item or "\n" in item:
-                    raise ValueError("%r: '$' and newlines are not allowed" % item)
+                if not _CONTAINER_PORT.fullmatch(item):
+                    raise ValueError("%r is not a container port (digits, like '5038')" % item)
             return value
+
+        @field_validator("command")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
+        @field_validator("platform")
+        @classmethod
+        def _platform(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None and not _PLATFORM.fullmatch(value):
+                raise ValueError("%r is not a platform (OS/ARCH[/VARIANT], like linux/x86_64)" % value)
+            return value
+
+        @field_validator("restart")
+        @classmethod
+        def _restart(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None and not _RESTART.fullmatch(value):
+                raise ValueError("%r is not a restart policy (no, always, unless-stopped, on-failure[:N])" % value)
+            return value
+
+        @field_validator("description")
+        @classmethod
+        def _description(cls, value: str) -> str:
+            return _texts(value, allow_newlines=True)  # type: ignore[no-any-return]
 
     class CatalogProvider(BaseModel):
         model_config = _STRICT
-        name: str = Field(pattern=NAME_RE.pattern)
+        name: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         description: str = ""
         env: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         file: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -108,15 +199,42 @@ if HAS_PYDANTIC:
         add_volumes: List[str] = []
         unset: List[Literal["platform", "ports", "restart", "volumes"]] = []
 
+        @field_validator("env", "add_volumes")
+        @classmethod
+        def _value(cls, value: Any) -> Any:
+            return _texts(value)
+
+        @field_validator("ports")
+        @classmethod
+        def _port_specs(cls, value: Optional[List[str]]) -> Optional[List[str]]:
+            return None if value is None else _ports(_plain_specs(value))
+
     class CatalogNetwork(BaseModel):
         model_config = _STRICT
-        name: str = Field(default="avr", pattern=NAME_RE.pattern)
+        name: str = Field(default="avr", pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         driver: str = "bridge"
         subnet: Optional[str] = "172.20.0.0/24"
 
+        @field_validator("driver")
+        @classmethod
+        def _driver(cls, value: str) -> str:
+            if not _DRIVER.fullmatch(value):
+                raise ValueError("%r is not a network driver name (like bridge)" % value)
+            return value
+
+        @field_validator("subnet")
+        @classmethod
+        def _subnet(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None:
+                try:
+                    ipaddress.ip_network(value)
+                except ValueError as exc:
+                    raise ValueError("%r is not a network address (%s)" % (value, exc)) from None
+            return value
+
     class CatalogTemplate(BaseModel):
         model_config = _STRICT
-        id: str = Field(pattern=NAME_RE.pattern, max_length=63)
+        id: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         description: str = ""
         stack: Literal["modular", "sts", "plain"]
         images: Dict[RoleName, Optional[str]] = {}
@@ -138,6 +256,34 @@ def _location(loc: Tuple[Any, ...]) -> str:
     return out
 
 
+def type_name(value: Any) -> str:
+    """The plain YAML/Python type name of ``value`` (Ansible's tagged types named by their base)."""
+    for cls in (bool, int, float, str, bytes, list, dict, tuple):
+        if isinstance(value, cls):
+            return cls.__name__
+    return "null" if value is None else type(value).__name__
+
+
+def plain_data(value: Any) -> Any:
+    """Catalog data as plain dicts, lists and scalars (Ansible's tagged or lazy types unwrapped).
+
+    Anything else (a date, bytes) is kept as it is, for validation to refuse with its location.
+    """
+    if isinstance(value, dict):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    for cls in (bool, int, float, str):
+        if isinstance(value, cls):
+            return cls(value)
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def validate(data: Any) -> "Catalog":
     """The catalog as a pydantic model; RegistryError naming the first bad field otherwise."""
     if not HAS_PYDANTIC:
@@ -145,13 +291,44 @@ def validate(data: Any) -> "Catalog":
                             "(pip install pydantic): %s" % PYDANTIC_IMPORT_ERROR)
     if not isinstance(data, dict):
         raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
-                            % type(data).__name__)
+                            % type_name(data))
     try:
         return Catalog.model_validate(data)
     except ValidationError as exc:
-        problems = ["%s: %s (got %r)" % (_location(err["loc"]), err["msg"], err.get("input"))
-                    for err in exc.errors()[:5]]
+        problems = []
+        for err in exc.errors()[:5]:
+            msg = _INTERNAL.sub("", err["msg"].replace("\n", " "))
+            if err["type"] == "value_error":  # our own validators: the message quotes the value
+                problems.append("%s: %s" % (_location(err["loc"]), msg[len("Value error, "):]
+                                            if msg.startswith("Value error, ") else msg))
+            elif err["loc"] and err["loc"][-1] == "default":  # an env default may belong to a secret variable
+                problems.append("%s: %s" % (_location(err["loc"]), msg))
+            else:
+                problems.append("%s: %s (got %s)" % (_location(err["loc"]), msg, _shown(err.get("input"))))
         raise RegistryError("; ".join(problems)) from None
+
+
+def _check_unique(catalog: "Catalog") -> None:
+    """Refuse an image, template or provider defined twice in one catalog (the last one would win)."""
+    for section, entries, ident in (
+            ("images", catalog.images, lambda e: "%s/%s" % (e.role, e.name)),
+            ("providers", catalog.providers, lambda e: e.name),
+            ("templates", catalog.templates, lambda e: e.id)):
+        first: Dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            key = ident(entry)
+            if key in first:
+                raise RegistryError("catalog.%s[%d]: %r is already defined at catalog.%s[%d]; each may appear once"
+                                    % (section, index, key, section, first[key]))
+            first[key] = index
+    served: Dict[Tuple[str, str], int] = {}
+    for index, entry in enumerate(catalog.images):
+        if entry.provider:
+            slot = (entry.role, entry.provider)
+            if slot in served:
+                raise RegistryError("catalog.images[%d].provider: %s provider %r is already served by "
+                                    "catalog.images[%d]" % (index, entry.role, entry.provider, served[slot]))
+            served[slot] = index
 
 
 def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image:
@@ -161,6 +338,10 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
         if comp is None:
             raise RegistryError("catalog.images[%d].companions[%d]: unknown image %r" % (index, pos, key))
         companions.append(comp)
+    for pos, spec in enumerate(entry.volumes):
+        problem = volume_problem(spec, tuple(entry.host_paths))
+        if problem:
+            raise RegistryError("catalog.images[%d].volumes[%d]: %r %s" % (index, pos, spec, problem))
     cls = image_class(entry.role)
     hc = entry.healthcheck
     img: Image = cls(
@@ -175,6 +356,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
                                                         hc.start_period),
         depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
+        host_paths=tuple(entry.host_paths),
     )
     return img
 
@@ -242,13 +424,18 @@ _CACHE: Dict[str, Registry] = {}
 def effective_registry(data: Any = None) -> Registry:
     """The built-in registry, extended or overridden by catalog ``data`` (cached per content)."""
     base = builtin()
-    if not data:
+    if data is None or data == {}:
         return base
-    cache_key = catalog_digest(data)
+    try:
+        cache_key = catalog_digest(data)
+    except (TypeError, ValueError):  # keys that are not all strings: validation names the first one
+        validate(data)
+        raise RegistryError("catalog: every key must be a string") from None
     found = _CACHE.get(cache_key)
     if found is not None:
         return found
     catalog = validate(data)
+    _check_unique(catalog)
     images: Dict[str, Image] = dict(base.images)
     providers = dict(base.providers)
     for prov in catalog.providers:
@@ -291,4 +478,4 @@ def effective_registry(data: Any = None) -> Registry:
     return registry
 
 
-__all__ = ["effective_registry", "validate", "HAS_PYDANTIC", "ROLES"]
+__all__ = ["effective_registry", "validate", "plain_data", "type_name", "HAS_PYDANTIC", "ROLES"]

@@ -330,6 +330,7 @@ AVR_APP = AppImage(
         "./keys:/usr/src/app/keys",
         "./functions:/usr/src/app/functions",
     ),
+    host_paths=("/var/run/docker.sock",),
     depends_on=(("database", "service_healthy"), ("asterisk", "service_started")),
     env=_env(
         port_var(3000),

@@ -10,6 +10,7 @@ wrong role, or an image that does not exist, is a ``mypy --strict`` error.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Mapping, Optional, Tuple, Union
@@ -26,13 +27,85 @@ SLOT_ROLES: Tuple[Role, ...] = ("asr", "tts", "llm", "sts")
 #: Compose service keys a template may drop from an image's defaults.
 UNSETTABLE = ("platform", "ports", "restart", "volumes")
 
+#: Patterns that validate input are always applied with ``fullmatch`` (``$`` alone also matches
+#: before a final newline); pydantic applies them with its own engine, where ``$`` ends the text.
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_TOKEN_RE = re.compile(r"\{\{service:([^{}]*)\}\}")
 
+#: A published port: [ADDRESS:]HOST:CONTAINER[/proto] (ASCII digits only; apply with fullmatch).
+PORT_SPEC_RE = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]+(?:-[0-9]+)?):"
+                          r"(?P<container>[0-9]+(?:-[0-9]+)?)(?P<proto>/(?:tcp|udp|sctp))?$")
+
+#: Longest name Docker and DNS take for a container, network or project (one DNS label).
+DNS_LABEL_MAX = 63
+
+_LINE_BREAKS = re.compile(r"[\n\r]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def text_problem(value: str, allow_newlines: bool = False) -> Optional[str]:
+    """Why ``value`` cannot go into a compose file or environment.json (None when it can).
+
+    One rule for every value a service receives (task ``env``, ``environment.json``, catalog
+    defaults): no NUL, no unpaired surrogate (text that was not valid UTF-8), and no newline or
+    carriage return unless ``allow_newlines``.
+    """
+    if "\x00" in value:
+        return "contains a NUL character"
+    if _SURROGATE.search(value):
+        return "is not valid UTF-8 text (it holds an unpaired surrogate)"
+    if not allow_newlines and _LINE_BREAKS.search(value):
+        return "contains a newline or carriage return"
+    return None
+
+
+def is_name(value: object) -> bool:
+    """Whether ``value`` is a safe name: lower-case ASCII letters, digits, '-', '_', at most 63."""
+    return isinstance(value, str) and len(value) <= DNS_LABEL_MAX and NAME_RE.fullmatch(value) is not None
+
+
+def volume_problem(spec: str, host_paths: Tuple[str, ...]) -> Optional[str]:
+    """Why the compose volume ``spec`` (``SOURCE:TARGET[:MODE]``) is refused (None when it is not).
+
+    A relative source stays inside the project directory, a source without '/' is a named
+    volume; any other host path (absolute, ``~``, or leaving the project with ``..``) must be
+    listed in the image's ``host_paths``, which marks the mount as intended.
+    """
+    source, sep, target = spec.partition(":")
+    if not sep:
+        return None  # an anonymous volume: a path in the container only
+    if not source or not target:
+        return "is not SOURCE:TARGET"
+    if source in host_paths:
+        return None
+    if source.startswith((".", "/", "~")):
+        if source.startswith(("/", "~")) or posixpath.normpath(source).split("/")[0] == "..":
+            return ("mounts host path %r, outside the project directory; list it in the image's host_paths "
+                    "if the mount is intended" % source)
+        return None
+    if "/" in source:
+        return "source %r is neither a relative path (./...) nor a named volume" % source
+    return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character (newline, NUL, ...) written as its escape, so it stays one line."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
 
 class RegistryError(ValueError):
-    """Raised for registry data that is inconsistent; the message names the field."""
+    """Raised for registry data that is inconsistent; the message names the field.
+
+    Its text is always one line: a key or value that reached a message unquoted has its control
+    characters escaped.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 @dataclass(frozen=True)
@@ -103,6 +176,8 @@ class Image:
     pinned_tag: Optional[str] = None
     #: digest to run (``sha256:...``) while the image runs its own tag
     pinned_digest: Optional[str] = None
+    #: host paths outside the project directory that ``volumes`` mount on purpose (e.g. the docker socket)
+    host_paths: Tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

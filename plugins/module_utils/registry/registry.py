@@ -15,8 +15,8 @@ from . import providers as builtin_providers
 from . import templates as builtin_templates
 from .tags import POLICIES, ImageReference, check_digest, check_tag, parse_reference
 from .model import (
-    IMAGE_CLASSES, NAME_RE, ROLES, SLOT_ROLES, Image, Provider, RegistryError, Role, ServiceOverride,
-    StackKind, Template,
+    IMAGE_CLASSES, ROLES, SLOT_ROLES, Image, Provider, RegistryError, Role, ServiceOverride,
+    StackKind, Template, is_name, text_problem, volume_problem,
 )
 
 #: The roles each stack kind fills from ``providers``.
@@ -26,7 +26,7 @@ STACK_SLOTS: Mapping[str, Tuple[Role, ...]] = {"modular": ("asr", "llm", "tts"),
 def suggest(value: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, else the list of choices."""
     options = sorted(choices)
-    close = difflib.get_close_matches(value, options, n=1)
+    close = difflib.get_close_matches(value, options, n=1) if isinstance(value, str) else []
     if close:
         return "; did you mean '%s'?" % close[0]
     return "; choose from: %s" % (", ".join(options) if options else "(none)")
@@ -55,6 +55,7 @@ def image_data(img: Image) -> Dict[str, Any]:
         "tag_policy": img.tag_policy,
         "pinned_tag": img.pinned_tag,
         "pinned_digest": img.pinned_digest,
+        "host_paths": list(img.host_paths),
         "env": [
             {
                 "name": v.name, "default": v.default, "required": v.required, "secret": v.secret,
@@ -126,11 +127,21 @@ class Registry:
         """Cross-checks every image and template; raises RegistryError naming the field."""
         for key, img in self.images.items():
             where = "images[%s]" % key
-            if not NAME_RE.match(img.name):
-                raise RegistryError("%s.name: %r is not a safe name (lower case letters, digits, '-', '_')"
-                                    % (where, img.name))
+            if not is_name(img.name):
+                raise RegistryError("%s.name: %r is not a safe name (lower case letters, digits, '-', '_'; "
+                                    "at most 63 characters)" % (where, img.name))
+            if not is_name(img.service_name):
+                raise RegistryError("%s.service: %r is not a safe name (lower case letters, digits, '-', '_'; "
+                                    "at most 63 characters)" % (where, img.service_name))
+            for index, spec in enumerate(img.volumes):
+                problem = volume_problem(spec, img.host_paths)
+                if problem:
+                    raise RegistryError("%s.volumes[%d]: %r %s" % (where, index, spec, problem))
             seen = set()
             for var in img.env:
+                if var.default is not None and text_problem(var.default):
+                    raise RegistryError("%s.env.%s.default: %s%s" % (where, var.name, "" if var.secret else
+                                                                     "%r " % var.default, text_problem(var.default)))
                 if var.name in seen:
                     raise RegistryError("%s.env: variable %r is listed twice" % (where, var.name))
                 seen.add(var.name)
@@ -179,6 +190,9 @@ class Registry:
         services = {img.service_name: img for img in tpl.images}
         if len(services) != len(tpl.images):
             raise RegistryError("%s: two images share a service name" % where)
+        if not is_name(tpl.network.name):
+            raise RegistryError("%s.network.name: %r is not a safe name (lower case letters, digits, '-', '_'; "
+                                "at most 63 characters)" % (where, tpl.network.name))
         for name, ovr in tpl.overrides:
             img = services.get(name)
             if img is None:
@@ -186,6 +200,14 @@ class Registry:
                     continue
                 raise RegistryError("%s.overrides.%s: no such service in the stack%s"
                                     % (where, name, suggest(name, services)))
+            for index, spec in enumerate(ovr.add_volumes):
+                problem = volume_problem(spec, img.host_paths)
+                if problem:
+                    raise RegistryError("%s.overrides.%s.add_volumes[%d]: %r %s" % (where, name, index, spec, problem))
+            for var, value in ovr.env:
+                if value is not None and text_problem(value):
+                    raise RegistryError("%s.overrides.%s.env.%s: %r %s"
+                                        % (where, name, var, value, text_problem(value)))
             for var, _value in ovr.env:
                 if img.var(var) is None:
                     raise RegistryError("%s.overrides.%s.env.%s: image %r has no such variable%s"
@@ -230,10 +252,18 @@ class Registry:
             return self.template(template)
         if stack is None:
             raise RegistryError("template: give a template, or stack (modular|sts) with providers")
-        if stack not in STACK_SLOTS:
+        if not isinstance(stack, str) or stack not in STACK_SLOTS:
             raise RegistryError("stack: unknown stack kind %r%s" % (stack, suggest(stack, STACK_SLOTS)))
         slots = STACK_SLOTS[stack]
+        if providers is not None and not isinstance(providers, Mapping):
+            raise RegistryError("providers: expected a mapping of role to provider name, got %s"
+                                % type(providers).__name__)
         providers = dict(providers or {})
+        for role, given in providers.items():
+            if not isinstance(role, str):
+                raise RegistryError("providers: %r is not a role (%s)" % (role, ", ".join(slots)))
+            if not isinstance(given, str):
+                raise RegistryError("providers.%s: %r is not a provider name (a string)" % (role, given))
         cache_key = (stack, tuple(sorted(providers.items())))
         cached = self._selections.get(cache_key)
         if cached is not None:
@@ -316,7 +346,7 @@ def image_class(role: str) -> type:
 
 
 def images_by_role(registry: Registry, role: Optional[str] = None) -> List[Image]:
-    if role is not None and role not in IMAGE_CLASSES:
+    if role is not None and (not isinstance(role, str) or role not in IMAGE_CLASSES):
         raise RegistryError("role: unknown role %r%s" % (role, suggest(role, IMAGE_CLASSES)))
     order = {r: n for n, r in enumerate(ROLES)}
     found = [img for img in registry.images.values() if role is None or img.role == role]

@@ -22,6 +22,8 @@ TRICKY = [
     "${X}", "$$", "|", ">", "<<", "=", "'q'", '"q"', "\\", "@x", "*x", "&x", "!x", "!!str", "%x", "`x",
     # whitespace
     "trailing ", " leading", "  ", "\t", "a\tb", "a\rb", "x  y",
+    # a final newline (a pattern ending in '$' alone matches before it)
+    "abc\n", "/x\n", "avr-core\n", "\n", "a\n\n",
     # unicode
     "é", "日本語", "emoji \U0001F600", "\u00a0", "nbsp\u00a0", "\x85", "\u2028", "\u2029", "\ufeffbom", "\x7f",
     "\x1b[0m", "\ufffe", "\uffff", "\ue000",
@@ -131,3 +133,9 @@ DOCUMENTS = st.recursive(
                        min_size=1, max_size=5))
 def test_any_nested_document_round_trips(document: Any) -> None:
     assert roundtrip(document) == document
+
+
+@pytest.mark.parametrize("value", ["\ud800", "a\udcffb"])
+def test_text_with_an_unpaired_surrogate_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="unpaired surrogate"):
+        scalar(value)

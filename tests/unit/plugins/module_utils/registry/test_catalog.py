@@ -120,7 +120,7 @@ def test_validate_returns_the_model() -> None:
     (with_image(env=[{"name": "1BAD"}]), r"^catalog\.images\[0\]\.env\[0\]\.name: String should match pattern"),
     (with_image(env=[{"name": "OK", "secret": "yes"}]), r"^catalog\.images\[0\]\.env\[0\]\.secret: Input should be "
                                                         r"a valid boolean"),
-    (with_image(ports=["${PORT}:6000"]), r"^catalog\.images\[0\]\.ports: Value error, '\$\{PORT\}:6000': '\$'"),
+    (with_image(ports=["${PORT}:6000"]), r"^catalog\.images\[0\]\.ports: '\$\{PORT\}:6000': '\$'"),
     ({"images": [{"role": "asr", "name": "x", "image": "a", "port": 1},
                  {"role": "asr", "name": "y", "image": "a", "port": "2"}]}, r"^catalog\.images\[1\]\.port: "),
     ({"imagez": []}, r"^catalog\.imagez: Extra inputs are not permitted"),
