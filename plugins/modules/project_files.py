@@ -135,31 +135,64 @@ backup_files:
   type: dict
 """
 
+import fcntl
 import grp
 import hashlib
 import os
 import pwd
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_env_lines
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.filemode import (
+    NEW_FILE_MODE, open_to_others, resulting_mode,
+)
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import masked_or_hidden
 
 
-def _safe_name(module, name):
-    parts = name.split("/")
-    if not name or name.startswith("/") or any(part in ("", ".", "..") for part in parts):
-        module.fail_json(msg="files.name: %r must be a relative path without '.' or '..' parts" % name)
+class Refused(Exception):
+    """Bad input or a file that cannot be written: one line, nothing changed."""
+
+
+def _safe_name(module, name, field="files.name"):
+    if not layout.plain_relative(name):
+        module.fail_json(msg="%s: %r must be a relative path without '.' or '..' parts" % (field, name))
     return name
 
 
-def _describe(path, want_content, mask):
+def _real(directory, name):
+    """The path to read or write for ``name``: symlinks followed, confined to the project."""
+    try:
+        return layout.confine(directory, name)
+    except ValueError as exc:
+        raise Refused("%s: %s; refusing to follow it" % (name, exc))
+
+
+def _describe(directory, name, want_content, mask):
+    path = os.path.join(directory, name)
     try:
         st = os.lstat(path)
     except OSError:
         return {"exists": False}
-    info = {"exists": True, "mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
+    info = {"exists": True}
+    if stat.S_ISLNK(st.st_mode):
+        info["symlink"] = os.readlink(path)
+        try:
+            real = layout.confine(directory, name)
+        except ValueError as exc:
+            info["outside"] = str(exc)
+            return info
+        try:
+            st = os.stat(real)
+        except OSError:
+            info["exists"] = False  # a dangling link inside the project: written through
+            return info
+        path = real
+    info.update({"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+                 "type": "file" if stat.S_ISREG(st.st_mode) else "directory" if stat.S_ISDIR(st.st_mode) else "other"})
     try:
         info["owner"] = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
@@ -172,53 +205,193 @@ def _describe(path, want_content, mask):
         with open(path, "rb") as handle:
             data = handle.read()
         info["checksum"] = hashlib.sha1(data).hexdigest()
-        if want_content:
-            info["content"] = mask_env_lines(data.decode("utf-8", "replace"), mask)
+        if want_content == "raw":
+            info["content"] = data.decode("utf-8", "replace")
+        elif want_content == "masked":
+            info["content"] = masked_or_hidden(data.decode("utf-8", "replace"), mask)
     return info
 
 
-def _write(module, directory, spec, backup):
-    name = _safe_name(module, spec["name"])
-    dest = os.path.join(directory, name)
-    data = to_bytes(spec["content"], errors="surrogate_or_strict")
-    result = {"changed": False}
+def _uid(owner):
+    if owner is None:
+        return -1
+    if owner.isdigit():
+        return int(owner)
     try:
-        with open(dest, "rb") as handle:
-            same = hashlib.sha1(handle.read()).digest() == hashlib.sha1(data).digest()
-        exists = True
-    except (IOError, OSError):
-        same, exists = False, False
-    if not same:
-        result["changed"] = True
-        if not module.check_mode:
-            parent = os.path.dirname(dest)
-            if not os.path.isdir(parent):
-                os.makedirs(parent)
-            if backup and exists:
-                result["backup_file"] = module.backup_local(dest)
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix="." + os.path.basename(name) + ".")
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise Refused("owner: %r is not a user on this host" % owner)
+
+
+def _gid(group):
+    if group is None:
+        return -1
+    if group.isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise Refused("group: %r is not a group on this host" % group)
+
+
+def _clean_temps(directory, names):
+    """Remove the temporary files an interrupted run left next to ``names`` (regular files only)."""
+    removed = []
+    for name in names:
+        try:
+            real = layout.confine(directory, name)
+            entries = os.listdir(os.path.dirname(real))
+        except (ValueError, OSError):
+            continue
+        parent = os.path.dirname(real)
+        for entry in entries:
+            if not layout.is_temp_of(real, entry):
+                continue
+            path = os.path.join(parent, entry)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                mode = spec.get("mode")
-                if isinstance(mode, str) and mode.isdigit():
-                    os.chmod(tmp, int(mode, 8))
-                elif isinstance(mode, int):
-                    os.chmod(tmp, mode)
-                elif exists:
-                    os.chmod(tmp, stat.S_IMODE(os.stat(dest).st_mode))
-                os.rename(tmp, dest)
-            except Exception:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-    file_args = module.load_file_common_arguments(
-        {"path": dest, "mode": spec.get("mode"), "owner": spec.get("owner"), "group": spec.get("group")})
-    if exists or not module.check_mode:
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    return result
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    os.unlink(path)
+                    removed.append(path)
+            except OSError:
+                pass
+    return removed
+
+
+class Writer(object):
+    """Prepares every file (content, mode, owner, backup) before anything is renamed into place."""
+
+    def __init__(self, module, directory):
+        self.module = module
+        self.directory = directory
+        self.temps = []      # (temp path, destination)
+        self.backups = []    # paths of backups made by this run
+        self.made_dirs = []  # directories this run created
+        self.attrs = []      # (path, mode, uid, gid) for files whose content stays
+
+    def plan(self, index, spec):
+        """What ``spec`` changes (content, attributes), validated; nothing is written yet."""
+        name = spec["name"]
+        dest = _real(self.directory, name)
+        data = to_bytes(spec["content"], errors="surrogate_or_strict")
+        try:
+            st = os.stat(dest)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise Refused("%s: cannot read %s: %s" % (name, dest, to_native(exc)))
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise Refused("%s: %s is a %s, not a regular file; nothing was written"
+                          % (name, dest, "directory" if stat.S_ISDIR(st.st_mode) else "special file"))
+        current = stat.S_IMODE(st.st_mode) if st is not None else NEW_FILE_MODE
+        try:
+            mode = resulting_mode(spec.get("mode"), current)
+        except ValueError as exc:
+            raise Refused("%s (files[%d], %s)" % (exc, index, name))
+        if spec.get("secret") and open_to_others(mode):
+            raise Refused("mode: %r would make %s mode %04o, letting other users read the secrets it holds; use 0600"
+                          % (spec.get("mode"), name, mode))
+        uid, gid = _uid(spec.get("owner")), _gid(spec.get("group"))
+        same = False
+        if st is not None:
+            with open(dest, "rb") as handle:
+                same = hashlib.sha1(handle.read()).digest() == hashlib.sha1(data).digest()
+        attrs_differ = st is not None and (stat.S_IMODE(st.st_mode) != mode or uid not in (-1, st.st_uid)
+                                           or gid not in (-1, st.st_gid))
+        return {"name": name, "dest": dest, "data": data, "exists": st is not None, "same": same,
+                "mode": mode, "uid": uid, "gid": gid, "attrs_differ": attrs_differ, "secret": bool(spec.get("secret")),
+                "changed": not same or attrs_differ}
+
+    def _makedirs(self, path):
+        missing = []
+        while path and not os.path.isdir(path):
+            missing.append(path)
+            path = os.path.dirname(path)
+        for parent in reversed(missing):
+            os.mkdir(parent, 0o750)
+            self.made_dirs.append(parent)
+
+    def prepare(self, item, backup):
+        if item["same"]:
+            if item["attrs_differ"]:
+                self.attrs.append(item)
+            return
+        dest = item["dest"]
+        parent = os.path.dirname(dest)
+        self._makedirs(parent)
+        if backup and item["exists"]:
+            item["backup_file"] = self._backup(dest, item["secret"])
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=layout.temp_prefix(dest))
+        self.temps.append((tmp, dest))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(item["data"])
+            handle.flush()
+            os.fchmod(handle.fileno(), item["mode"])
+            if item["uid"] != -1 or item["gid"] != -1:
+                os.fchown(handle.fileno(), item["uid"], item["gid"])
+            os.fsync(handle.fileno())
+            real = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        if item["secret"] and open_to_others(real):
+            raise Refused("%s: its temporary file got mode %04o, which lets other users read its secrets"
+                          % (item["name"], real))
+
+    def _backup(self, dest, secret):
+        """A copy of ``dest`` next to it, mode 0600 from its first byte (its own mode after, unless secret)."""
+        st = os.stat(dest)
+        path = "%s.%d.%s" % (dest, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~"))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.backups.append(path)
+        with os.fdopen(fd, "wb") as out, open(dest, "rb") as src:
+            os.fchmod(out.fileno(), 0o600)
+            for block in iter(lambda: src.read(65536), b""):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+            if not secret:
+                os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return path
+
+    def undo(self):
+        for tmp, _dest in self.temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        for path in self.backups:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        for path in reversed(self.made_dirs):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+
+    def commit(self):
+        for tmp, dest in self.temps:
+            os.rename(tmp, dest)
+        for item in self.attrs:
+            os.chmod(item["dest"], item["mode"])
+            if item["uid"] != -1 or item["gid"] != -1:
+                os.chown(item["dest"], item["uid"], item["gid"])
+        for parent in sorted({os.path.dirname(dest) for _tmp, dest in self.temps}):
+            fd = os.open(parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _lock(directory):
+    """An exclusive lock on the project directory itself (flock on its descriptor; no lock file)."""
+    fd = os.open(directory, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _failed(module, msg, **extra):
+    module.fail_json(msg=" ".join(str(msg).split()), **extra)
 
 
 def main():
@@ -227,6 +400,7 @@ def main():
             path=dict(type="path", required=True),
             inspect=dict(type="list", elements="str", default=[]),
             read=dict(type="list", elements="str", default=[]),
+            read_masked=dict(type="list", elements="str", default=[]),
             mask_vars=dict(type="list", elements="str", default=[], no_log=False),
             files=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
@@ -234,8 +408,10 @@ def main():
                 mode=dict(type="raw"),
                 owner=dict(type="str"),
                 group=dict(type="str"),
+                secret=dict(type="bool", default=False, no_log=False),
             )),
             expect_absent=dict(type="list", elements="str", default=[]),
+            expect_checksums=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
             directory_mode=dict(type="raw", default="0755"),
         ),
@@ -243,37 +419,79 @@ def main():
     )
     params = module.params
     directory = params["path"]
+    for field in ("inspect", "read", "read_masked", "expect_absent", "expect_checksums"):
+        for name in params[field]:
+            _safe_name(module, name, field)
+    for spec in params["files"]:
+        _safe_name(module, spec["name"])
     result = {"changed": False, "directory_exists": os.path.isdir(directory)}
-    if params["inspect"]:
-        read = set(params["read"])
-        result["files"] = dict(
-            (name, _describe(os.path.join(directory, _safe_name(module, name)), name in read, params["mask_vars"]))
-            for name in params["inspect"])
-    if params["expect_absent"]:
-        result["precondition_failed"] = any(
-            os.path.lexists(os.path.join(directory, _safe_name(module, name))) for name in params["expect_absent"])
-    if params["files"] and not result.get("precondition_failed"):
-        if not result["directory_exists"] and not module.check_mode:
-            mode = params["directory_mode"]
+    lock = None
+    created = False
+    writer = Writer(module, directory)
+    try:
+        if params["files"] and not module.check_mode:
+            # validate everything that needs no directory before creating one
+            for spec in params["files"]:
+                resulting_mode(spec.get("mode"), NEW_FILE_MODE)
+                _uid(spec.get("owner"))
+                _gid(spec.get("group"))
+            if not result["directory_exists"]:
+                mode = params["directory_mode"]
+                try:
+                    os.makedirs(directory, int(mode, 8) if isinstance(mode, str) else mode)
+                except OSError as exc:
+                    _failed(module, "path: cannot create %s: %s" % (directory, to_native(exc)))
+                created = True
+        if result["directory_exists"] or created:
+            if not module.check_mode:
+                lock = _lock(directory)
+                _clean_temps(directory, sorted(set(params["inspect"]) | {s["name"] for s in params["files"]}))
+        if params["inspect"]:
+            want = dict((name, "raw") for name in params["read"])
+            want.update((name, "masked") for name in params["read_masked"])
+            result["files"] = dict((name, _describe(directory, name, want.get(name), params["mask_vars"]))
+                                   for name in params["inspect"])
+        failed_precondition = False
+        if params["expect_absent"]:
+            failed_precondition = any(os.path.lexists(os.path.join(directory, name))
+                                      for name in params["expect_absent"])
+        for name, checksum in params["expect_checksums"].items():
+            found = _describe(directory, name, None, ()).get("checksum")
+            if (found or None) != (checksum or None):
+                failed_precondition = True
+        if params["expect_absent"] or params["expect_checksums"]:
+            result["precondition_failed"] = failed_precondition
+        if params["files"] and not failed_precondition:
+            items = [writer.plan(index, spec) for index, spec in enumerate(params["files"])]
+            if not module.check_mode:
+                for item in items:
+                    try:
+                        writer.prepare(item, params["backup"])
+                    except (IOError, OSError) as exc:
+                        raise Refused("cannot write %s in %s: %s; nothing was written"
+                                      % (item["name"], directory, os.strerror(exc.errno) if exc.errno else exc))
+                writer.commit()
+            result["written"] = [item["name"] for item in items if item["changed"]]
+            result["changed"] = bool(result["written"])
+            backups = dict((item["name"], item["backup_file"]) for item in items if "backup_file" in item)
+            if backups:
+                result["backup_files"] = backups
+    except Refused as exc:
+        writer.undo()
+        if created:
             try:
-                os.makedirs(directory, int(mode, 8) if isinstance(mode, str) else mode)
-            except OSError as exc:
-                module.fail_json(msg="path: cannot create %s: %s" % (directory, to_native(exc)))
-        written, backups = [], {}
-        for spec in params["files"]:
-            try:
-                outcome = _write(module, directory, spec, params["backup"])
-            except (IOError, OSError) as exc:
-                module.fail_json(msg="cannot write %s in %s: %s" % (spec["name"], directory, to_native(exc)),
-                                 written=written)
-            if outcome["changed"]:
-                written.append(spec["name"])
-                result["changed"] = True
-            if "backup_file" in outcome:
-                backups[spec["name"]] = outcome["backup_file"]
-        result["written"] = written
-        if backups:
-            result["backup_files"] = backups
+                os.rmdir(directory)
+            except OSError:
+                pass
+        _failed(module, exc, written=[])
+    except ValueError as exc:
+        _failed(module, exc, written=[])
+    except (IOError, OSError) as exc:
+        writer.undo()
+        _failed(module, "cannot write the files of %s: %s" % (directory, to_native(exc)), written=[])
+    finally:
+        if lock is not None:
+            os.close(lock)
     module.exit_json(**result)
 
 
