@@ -85,7 +85,7 @@ def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = F
         stores.append(store)
         real_lock(store)
 
-    # Ansible runs each module in a process of its own, whose exit drops the lock on releases/.lock;
+    # Ansible runs each module in a process of its own, whose exit drops its locks (releases/.lock, the project directory);
     # in-process, the lock is let go by hand, or the next call would wait for it for ever.
     try:
         with patch_module_args(module_args), mock.patch.object(release_module.Releases, "lock", lock):
@@ -93,8 +93,7 @@ def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = F
                 release_module.main()
     finally:
         for store in stores:
-            if store._lock is not None:
-                store._lock.close()
+            store.unlock()
     out = capsys.readouterr().out
     return int(exc.value.code or 0), json.loads(out)
 
