@@ -17,9 +17,15 @@ description:
     Those action plugins render on the controller and call this module once per host,
     either to read the current state of the project directory or to write files.
   - Without O(files), reports for each name in O(inspect) whether the file exists, its
-    SHA-1 checksum, mode and owner, and (for names in O(read)) its text.
-  - With O(files), writes each file atomically (temporary file in the same directory,
-    then rename) only when its content differs, then applies mode, owner and group.
+    SHA-1 checksum, mode and owner, and (for names in O(read) and O(read_masked)) its text.
+  - With O(files), writes each file whose content differs atomically - a temporary file in the same
+    directory, with its mode, owner and group already applied, then a rename. Every file is prepared
+    (and backed up) before the first rename, so a file that cannot be written, an unknown owner or group
+    or an invalid mode replaces nothing and leaves no new file. Writes hold an exclusive lock on the
+    project directory, and remove the temporary files an interrupted run left next to the inspected or
+    written files.
+  - A symlink in the project directory is followed when it leads to a path inside the project, and refused
+    when it leads outside.
   - Direct use is possible but rarely useful; prefer the two modules above.
 author:
   - voiceops.avr contributors (!UNKNOWN)
@@ -36,13 +42,22 @@ options:
     elements: str
     default: []
   read:
-    description: File names, relative to O(path), whose text is returned (masked, see O(mask_vars)).
+    description: File names, relative to O(path), whose text is returned as it is (files that hold no secret).
+    type: list
+    elements: str
+    default: []
+  read_masked:
+    description:
+      - File names, relative to O(path), of compose files whose text is returned with the value of every
+        variable of O(mask_vars) masked, found by the file's block-style YAML structure. A file not in a
+        shape that can be masked with certainty (flow style, JSON, block scalars, anchors, comments) is
+        returned as a note that its content is hidden.
     type: list
     elements: str
     default: []
   mask_vars:
     description:
-      - Variable names whose values are masked in any text returned, so that secrets never
+      - Variable names whose values are masked in the text of O(read_masked), so that secrets never
         leave the target.
     type: list
     elements: str
@@ -62,14 +77,23 @@ options:
         type: str
         required: true
       mode:
-        description: Mode of the file, octal string or symbolic.
+        description:
+          - Mode of the file, octal or symbolic, applied as Ansible applies it (a symbolic mode relative to
+            the existing file's mode, or 0600 for a new file). Without it, an existing file keeps its mode
+            and a new one gets 0600.
         type: raw
       owner:
-        description: Owner of the file.
+        description: Owner of the file (name or uid).
         type: str
       group:
-        description: Group of the file.
+        description: Group of the file (name or gid).
         type: str
+      secret:
+        description:
+          - The file holds secrets - refused when its mode (the temporary file's real mode, checked before
+            the rename) gives group or others any permission; its backup is mode 0600.
+        type: bool
+        default: false
   expect_absent:
     description:
       - File names, relative to O(path), that must not exist for O(files) to be written. When one
@@ -78,8 +102,18 @@ options:
     type: list
     elements: str
     default: []
+  expect_checksums:
+    description:
+      - File name (relative to O(path)) to the SHA-1 checksum it must still have for O(files) to be
+        written, or null for a file that must not exist; checked under the lock. When one differs, nothing
+        is written and RV(precondition_failed) is true, so the caller can read the file again and retry.
+    type: dict
+    default: {}
   backup:
-    description: Keep a timestamped copy of a file before it is replaced.
+    description:
+      - Keep a timestamped copy of a file before it is replaced, mode 0600 from its first byte (then the
+        file's own mode, unless the file holds secrets). A backup that cannot be written completely is
+        removed, and nothing is replaced.
     type: bool
     default: false
   directory_mode:
@@ -119,15 +153,15 @@ files:
   returned: when O(inspect) is set
   type: dict
   sample:
-    environment.json: {exists: true, checksum: 3c1b..., mode: '0644', owner: root, group: root, content: '{}'}
+    environment.json: {exists: true, type: file, checksum: 3c1b..., mode: '0644', owner: root, group: root, content: '{}'}
 written:
   description: Names of the files whose content was replaced (or would be, in check mode).
   returned: when O(files) is set
   type: list
   elements: str
 precondition_failed:
-  description: Whether a file of O(expect_absent) existed, so that nothing was written.
-  returned: when O(expect_absent) is set
+  description: Whether a file of O(expect_absent) existed or one of O(expect_checksums) differed, so that nothing was written.
+  returned: when O(expect_absent) or O(expect_checksums) is set
   type: bool
 backup_files:
   description: Backup file path per replaced file name.

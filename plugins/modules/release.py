@@ -24,7 +24,10 @@ description:
     C(environment.json) differs from the current release, marks it active once the health gate passes,
     and otherwise records it failed and restores the last active release.
   - Target side, Python standard library only. Writes are atomic (temporary file or directory, then
-    rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving.
+    rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving, and one on the project
+    directory keeps M(voiceops.avr.project_files) from writing meanwhile.
+  - Every path it reads or writes is confined to the project directory - a C(release.json) naming a file
+    outside it (C(../victim.txt)), or a symlink leading outside, is refused.
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
