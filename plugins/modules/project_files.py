@@ -301,6 +301,7 @@ class Writer(object):
         self.backups = []    # paths of backups made by this run
         self.made_dirs = []  # directories this run created
         self.attrs = []      # (path, mode, uid, gid) for files whose content stays
+        self.dir_times = {}  # directory -> (atime_ns, mtime_ns) before this run created a file in it
 
     def plan(self, index, spec):
         """What ``spec`` changes (content, attributes), validated; nothing is written yet."""
@@ -335,11 +336,19 @@ class Writer(object):
                 "mode": mode, "uid": uid, "gid": gid, "attrs_differ": attrs_differ, "secret": bool(spec.get("secret")),
                 "changed": not same or attrs_differ}
 
+    def _touching(self, directory):
+        """Remember ``directory``'s times before a file is created in it, to put them back on undo."""
+        if directory not in self.dir_times and os.path.isdir(directory):
+            st = os.stat(directory)
+            self.dir_times[directory] = (st.st_atime_ns, st.st_mtime_ns)
+
     def _makedirs(self, path):
         missing = []
         while path and not os.path.isdir(path):
             missing.append(path)
             path = os.path.dirname(path)
+        if missing:
+            self._touching(path)
         for parent in reversed(missing):
             os.mkdir(parent, 0o750)
             self.made_dirs.append(parent)
@@ -352,6 +361,7 @@ class Writer(object):
         dest = item["dest"]
         parent = os.path.dirname(dest)
         self._makedirs(parent)
+        self._touching(parent)
         if backup and item["exists"]:
             item["backup_file"] = self._backup(dest, item["secret"])
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=layout.temp_prefix(dest))
@@ -399,6 +409,11 @@ class Writer(object):
         for path in reversed(self.made_dirs):
             try:
                 os.rmdir(path)
+            except OSError:
+                pass
+        for path, times in self.dir_times.items():
+            try:
+                os.utime(path, ns=times)
             except OSError:
                 pass
 
