@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule
 #: Permission bits no file holding a secret may have: anything for group or others.
 OPEN_BITS = 0o077
 NEW_FILE_MODE = 0o600
+INVALID = "mode: %r is not an octal or symbolic mode (like '0600' or 'u=rw,go=')"
 
 
 class _Stat(object):
@@ -38,7 +39,7 @@ def resulting_mode(mode, current=NEW_FILE_MODE):
     if mode is None:
         return current
     if isinstance(mode, bool):
-        raise ValueError("mode: %r is not an octal or symbolic mode (like '0600' or 'u=rw,go=')" % (mode,))
+        raise ValueError(INVALID % (mode,))
     if isinstance(mode, int):
         value = mode
     else:
@@ -49,7 +50,7 @@ def resulting_mode(mode, current=NEW_FILE_MODE):
             try:
                 value = AnsibleModule._symbolic_mode_to_octal(_Stat(current), text)
             except Exception:
-                raise ValueError("mode: %r is not an octal or symbolic mode (like '0600' or 'u=rw,go=')" % (text,))
+                raise ValueError(INVALID % (text,)) from None
     if value < 0 or value != stat.S_IMODE(value):
         raise ValueError("mode: %r is not a valid mode: only permission bits (at most 07777) may be given" % (mode,))
     return value

@@ -153,14 +153,17 @@ files:
   returned: when O(inspect) is set
   type: dict
   sample:
-    environment.json: {exists: true, type: file, checksum: 3c1b..., mode: '0644', owner: root, group: root, content: '{}'}
+    environment.json: {exists: true, type: file, checksum: 3c1b..., mode: '0644', owner: root, group: root,
+                       content: '{}'}
 written:
   description: Names of the files whose content was replaced (or would be, in check mode).
   returned: when O(files) is set
   type: list
   elements: str
 precondition_failed:
-  description: Whether a file of O(expect_absent) existed or one of O(expect_checksums) differed, so that nothing was written.
+  description:
+    - Whether a file of O(expect_absent) existed or one of O(expect_checksums) differed, so that nothing
+      was written.
   returned: when O(expect_absent) or O(expect_checksums) is set
   type: bool
 backup_files:
@@ -202,7 +205,7 @@ def _real(directory, name):
     try:
         return layout.confine(directory, name)
     except ValueError as exc:
-        raise Refused("%s: %s; refusing to follow it" % (name, exc))
+        raise Refused("%s: %s; refusing to follow it" % (name, exc)) from None
 
 
 def _describe(directory, name, want_content, mask):
@@ -254,7 +257,7 @@ def _uid(owner):
     try:
         return pwd.getpwnam(owner).pw_uid
     except KeyError:
-        raise Refused("owner: %r is not a user on this host" % owner)
+        raise Refused("owner: %r is not a user on this host" % owner) from None
 
 
 def _gid(group):
@@ -265,7 +268,7 @@ def _gid(group):
     try:
         return grp.getgrnam(group).gr_gid
     except KeyError:
-        raise Refused("group: %r is not a group on this host" % group)
+        raise Refused("group: %r is not a group on this host" % group) from None
 
 
 def _clean_temps(directory, names):
@@ -313,7 +316,7 @@ class Writer(object):
         except FileNotFoundError:
             st = None
         except OSError as exc:
-            raise Refused("%s: cannot read %s: %s" % (name, dest, to_native(exc)))
+            raise Refused("%s: cannot read %s: %s" % (name, dest, to_native(exc))) from None
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise Refused("%s: %s is a %s, not a regular file; nothing was written"
                           % (name, dest, "directory" if stat.S_ISDIR(st.st_mode) else "special file"))
@@ -321,7 +324,7 @@ class Writer(object):
         try:
             mode = resulting_mode(spec.get("mode"), current)
         except ValueError as exc:
-            raise Refused("%s (files[%d], %s)" % (exc, index, name))
+            raise Refused("%s (files[%d], %s)" % (exc, index, name)) from None
         if spec.get("secret") and open_to_others(mode):
             raise Refused("mode: %r would make %s mode %04o, letting other users read the secrets it holds; use 0600"
                           % (spec.get("mode"), name, mode))
@@ -517,8 +520,9 @@ def main():
                     try:
                         writer.prepare(item, params["backup"])
                     except (IOError, OSError) as exc:
+                        cause = os.strerror(exc.errno) if exc.errno else exc
                         raise Refused("cannot write %s in %s: %s; nothing was written"
-                                      % (item["name"], directory, os.strerror(exc.errno) if exc.errno else exc))
+                                      % (item["name"], directory, cause)) from None
                 writer.commit()
             result["written"] = [item["name"] for item in items if item["changed"]]
             result["changed"] = bool(result["written"])

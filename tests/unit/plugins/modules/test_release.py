@@ -85,8 +85,8 @@ def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = F
         stores.append(store)
         real_lock(store)
 
-    # Ansible runs each module in a process of its own, whose exit drops its locks (releases/.lock, the project directory);
-    # in-process, the lock is let go by hand, or the next call would wait for it for ever.
+    # Ansible runs each module in a process of its own, whose exit drops its locks (releases/.lock and the
+    # project directory); in-process, they are let go by hand, or the next call would wait for ever.
     try:
         with patch_module_args(module_args), mock.patch.object(release_module.Releases, "lock", lock):
             with pytest.raises(SystemExit) as exc:
