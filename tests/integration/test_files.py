@@ -173,6 +173,18 @@ def test_failed_runs_change_nothing_whatever_the_mode_owner_or_file(ansible: Ans
     (blocked / "google.json").mkdir()
     keys["google.json is a directory"] = {"google": GOOGLE_JSON.replace("service_account", "rotated"),
                                           "openrouter": KEY_B}
+    leaking = case("compose", "google.json links outside", {"template": "google"},
+                   ["google.json", "outside the project directory"], source=google_base)
+    (leaking / "google.json").unlink()
+    (leaking / "google.json").symlink_to(tmp_path / "stolen.json")
+    keys["google.json links outside"] = keys["google.json is a directory"]
+    store_dir = case("env", "environment.json is a directory", {"template": "openai", "set": changed_env},
+                     ["environment.json", "directory, not a regular file"])
+    (store_dir / "environment.json").unlink()
+    (store_dir / "environment.json").mkdir()
+    case("compose", "environment.json is a directory", {"template": "openai"},
+         ["environment.json", "directory, not a regular file"], source=store_dir)
+    keys["environment.json is a directory"] = openai_keys(KEY_B)
     # the target's own check of a secret file's real mode, without the controller in front of it
     case("files", "secret file open to the group", {"files": [
         {"name": "docker-compose.yml", "content": "x: 1\n", "mode": "u=rw,g=u", "secret": True}]},
@@ -189,6 +201,7 @@ def test_failed_runs_change_nothing_whatever_the_mode_owner_or_file(ansible: Ans
     assert not changed, "a refused task changed files of cases %s" % [
         next(i["case"] for i in compose + env + files if i["project_dir"].endswith("/" + c)) for c in changed]
     assert not fresh.exists(), "a refused task created its project directory"
+    assert not (tmp_path / "stolen.json").exists(), "a credential file was written through a link leading out"
     got = {("compose", k): v for k, v in results(run, "Compose files").items()}
     got.update({("env", k): v for k, v in results(run, "Environment stores").items()})
     got.update({("files", k): v for k, v in results(run, "Project files written directly").items()})
