@@ -10,6 +10,7 @@ import os
 from typing import Any, Dict, List
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
@@ -177,7 +178,8 @@ class ActionModule(StackAction):
             path = os.path.join(directory, spec["name"])
             if spec["name"] == wanted[0]["name"]:
                 before = current.get("content", "") if current.get("exists") else ""
-                after = masked(spec["content"], secret_vars)
+                before = mask_equal_values(before, rendered.secret_values)  # masked by structure on the target
+                after = masked(spec["content"], secret_vars, rendered.secret_values)
             else:
                 before = HIDDEN if current.get("exists") else ""
                 after = HIDDEN

@@ -102,6 +102,34 @@ def mask_compose(text, names):
     return "\n".join(out)
 
 
+def mask_equal_values(text, values, shortest=8):
+    """``text`` with every whole scalar value equal to one of ``values`` masked (values of ``shortest`` or more
+    characters only, so that a secret that is a common word never masks a line that merely has that value).
+
+    For a value given as a secret that also appears as the value of a variable not known to be secret.
+    Lines that are not ``key: value``, ``- value`` or ``- NAME=value`` are left as they are.
+    """
+    wanted = set(v for v in values if v and len(v) >= shortest)
+    if not text or not wanted:
+        return text
+    out = []
+    for line in text.split("\n"):
+        match = _LINE.match(line)
+        if match is not None:
+            head = line[:len(match.group("indent")) + len(match.group("dashes"))]
+            if match.group("value") is not None and _unquote(match.group("value")) in wanted:
+                line = "%s%s: %s" % (head, match.group("key"), MASK)
+            elif match.group("item") is not None:
+                item = _unquote(match.group("item"))
+                name, sep, rest = item.partition("=")
+                if item in wanted:
+                    line = head + MASK
+                elif sep and rest in wanted:
+                    line = "%s%s=%s" % (head, name, MASK)
+        out.append(line)
+    return "\n".join(out)
+
+
 def masked_or_hidden(text, names):
     """``mask_compose(text, names)``, or :data:`HIDDEN` when the text cannot be masked with certainty."""
     result = mask_compose(text, names)

@@ -21,7 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.filemode import open_to_others, resulting_mode
-from ansible_collections.voiceops.avr.plugins.module_utils.masking import HIDDEN, MASK, mask_compose
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import HIDDEN, MASK, mask_compose, mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
@@ -195,10 +195,11 @@ def attributes_match(spec: Mapping[str, Any], info: Mapping[str, Any]) -> bool:
         raise AnsibleActionFail(str(exc)) from None
 
 
-def masked(text: str, secret_vars: Any) -> str:
-    """A rendered compose file with the value of every secret variable masked (hidden if it cannot be)."""
+def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
+    """A rendered compose file with the value of every secret variable masked (hidden if it cannot be), and
+    any whole value equal to a given secret value."""
     result = mask_compose(text, secret_vars)
-    return HIDDEN if result is None else result
+    return HIDDEN if result is None else mask_equal_values(result, secret_values)
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",

@@ -254,6 +254,8 @@ HAND_WRITTEN = {
     "json": json.dumps({"services": {"avr-llm-openai": {"environment": {"OPENAI_API_KEY": KEY_A}}}}, indent=2),
     "block scalar": "services:\n  avr-llm-openai:\n    environment:\n      OPENAI_API_KEY: |\n        %s\n" % KEY_A,
     "list entries": "services:\n  avr-llm-openai:\n    environment:\n      - OPENAI_API_KEY=%s\n" % KEY_A,
+    # the key given to this run, under a name no registry image reads
+    "key in another variable": "services:\n  mine:\n    environment:\n      CUSTOM_TOKEN: %s\n" % KEY_B,
 }
 
 
@@ -283,6 +285,7 @@ def test_diff_never_prints_an_old_key_and_common_word_keys_change_no_other_line(
     before = got["switched template"]["diff"][0]["before"]
     assert "ANTHROPIC_API_KEY: ********" in before and ANTHROPIC_KEY not in before, before
     assert "OPENAI_API_KEY=********" in got["list entries"]["diff"][0]["before"]
+    assert "CUSTOM_TOKEN: ********" in got["key in another variable"]["diff"][0]["before"]
     for name in ("flow style", "json", "block scalar"):
         assert HIDDEN_NOTE in got[name]["diff"][0]["before"], (name, got[name]["diff"][0]["before"])
     after = got["common words"]["diff"][0]["after"]

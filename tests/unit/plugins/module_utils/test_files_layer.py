@@ -8,7 +8,9 @@ import pytest
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.filemode import open_to_others, resulting_mode
-from ansible_collections.voiceops.avr.plugins.module_utils.masking import HIDDEN, MASK, mask_compose, masked_or_hidden
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import (
+    HIDDEN, MASK, mask_compose, mask_equal_values, masked_or_hidden,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, check_credential_file, render
 
@@ -138,3 +140,10 @@ def test_a_secret_naming_a_service_is_never_templated() -> None:
                       provider_keys={"openai": key, "deepgram": "dg"})
     env = rendered.document["services"]["x-avr-llm-openai"]["environment"]
     assert env["OPENAI_API_KEY"] == key
+
+
+def test_a_whole_value_equal_to_a_given_secret_is_masked_but_never_a_part_or_a_short_word() -> None:
+    text = "a:\n  restart: always\n  image: %s/x\n  MINE: %s\n  list:\n    - X=%s\n    - \"%s\"\n" % (KEY, KEY, KEY, KEY)
+    out = mask_equal_values(text, [KEY, "always"])
+    assert "restart: always" in out and "image: %s/x" % KEY in out
+    assert "MINE: %s" % MASK in out and "- X=%s" % MASK in out and "- %s" % MASK in out
