@@ -303,7 +303,6 @@ class Writer(object):
         self.temps = []      # (temp path, destination)
         self.backups = []    # paths of backups made by this run
         self.made_dirs = []  # directories this run created
-        self.attrs = []      # (path, mode, uid, gid) for files whose content stays
         self.dir_times = {}  # directory -> (atime_ns, mtime_ns) before this run created a file in it
 
     def plan(self, index, spec):
@@ -335,9 +334,11 @@ class Writer(object):
                 same = hashlib.sha1(handle.read()).digest() == hashlib.sha1(data).digest()
         attrs_differ = st is not None and (stat.S_IMODE(st.st_mode) != mode or uid not in (-1, st.st_uid)
                                            or gid not in (-1, st.st_gid))
+        # without owner/group, a replaced file keeps its owner and group (where this user may set them)
+        keep = (st.st_uid if uid == -1 else uid, st.st_gid if gid == -1 else gid) if st is not None else None
         return {"name": name, "dest": dest, "data": data, "exists": st is not None, "same": same,
-                "mode": mode, "uid": uid, "gid": gid, "attrs_differ": attrs_differ, "secret": bool(spec.get("secret")),
-                "changed": not same or attrs_differ}
+                "mode": mode, "uid": uid, "gid": gid, "keep": keep, "attrs_differ": attrs_differ,
+                "secret": bool(spec.get("secret")), "changed": not same or attrs_differ}
 
     def _touching(self, directory):
         """Remember ``directory``'s times before a file is created in it, to put them back on undo."""
@@ -357,24 +358,29 @@ class Writer(object):
             self.made_dirs.append(parent)
 
     def prepare(self, item, backup):
-        if item["same"]:
-            if item["attrs_differ"]:
-                self.attrs.append(item)
+        """A temporary file next to the destination with the content, mode, owner and group (also for a
+        change of attributes only, so that every change is a rename)."""
+        if item["same"] and not item["attrs_differ"]:
             return
         dest = item["dest"]
         parent = os.path.dirname(dest)
         self._makedirs(parent)
         self._touching(parent)
-        if backup and item["exists"]:
+        if backup and item["exists"] and not item["same"]:
             item["backup_file"] = self._backup(dest, item["secret"])
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=layout.temp_prefix(dest))
         self.temps.append((tmp, dest))
         with os.fdopen(fd, "wb") as handle:
             handle.write(item["data"])
             handle.flush()
-            os.fchmod(handle.fileno(), item["mode"])
-            if item["uid"] != -1 or item["gid"] != -1:
-                os.fchown(handle.fileno(), item["uid"], item["gid"])
+            owner = item["keep"] or (item["uid"], item["gid"])
+            if owner != (-1, -1):
+                try:
+                    os.fchown(handle.fileno(), *owner)
+                except PermissionError:
+                    if item["uid"] != -1 or item["gid"] != -1:
+                        raise  # asked for; only keeping the old owner is best effort
+            os.fchmod(handle.fileno(), item["mode"])  # after the owner: a change of owner may clear set-id bits
             os.fsync(handle.fileno())
             real = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
         if item["secret"] and open_to_others(real):
@@ -423,10 +429,6 @@ class Writer(object):
     def commit(self):
         for tmp, dest in self.temps:
             os.rename(tmp, dest)
-        for item in self.attrs:
-            os.chmod(item["dest"], item["mode"])
-            if item["uid"] != -1 or item["gid"] != -1:
-                os.chown(item["dest"], item["uid"], item["gid"])
         for parent in sorted({os.path.dirname(dest) for _tmp, dest in self.temps}):
             fd = os.open(parent, os.O_RDONLY)
             try:

@@ -353,6 +353,25 @@ def test_temp_files_of_an_interrupted_run_are_removed(ansible: Ansible, tmp_path
     assert link.is_symlink() and outside.read_text() == "outside\n" and folder.is_dir()
 
 
+def test_a_replaced_file_keeps_its_owner_and_a_mode_change_alone_is_one_rename(ansible: Ansible,
+                                                                               tmp_path: Path) -> None:
+    base = base_project(ansible, tmp_path)
+    compose_file = base / "docker-compose.yml"
+    os.chown(compose_file, 65534, 65534)  # nobody
+    run = run_cases(ansible, tmp_path, compose=[{"case": "c", "project_dir": str(base), "template": "openai"}],
+                    keys={"c": openai_keys(KEY_B)})
+    assert results(run, "Compose files")["c"].get("changed"), str(run)
+    st = compose_file.stat()
+    assert (st.st_uid, st.st_gid) == (65534, 65534) and KEY_B in compose_file.read_text()
+    content = compose_file.read_bytes()
+    run = run_cases(ansible, tmp_path, compose=[{"case": "c", "project_dir": str(base), "template": "openai",
+                                                 "mode": "0400"}], keys={"c": openai_keys(KEY_B)})
+    result = results(run, "Compose files")["c"]
+    assert result.get("changed") and not result.get("failed"), result
+    assert stat.S_IMODE(compose_file.stat().st_mode) == 0o400 and compose_file.read_bytes() == content
+    assert compose_file.stat().st_uid == 65534
+
+
 # -- 3. a failed run changes nothing: concurrency, symlinks, stores of another template ---------------
 
 

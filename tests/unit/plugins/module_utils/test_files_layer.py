@@ -143,7 +143,8 @@ def test_a_secret_naming_a_service_is_never_templated() -> None:
 
 
 def test_a_whole_value_equal_to_a_given_secret_is_masked_but_never_a_part_or_a_short_word() -> None:
-    text = "a:\n  restart: always\n  image: %s/x\n  MINE: %s\n  list:\n    - X=%s\n    - \"%s\"\n" % (KEY, KEY, KEY, KEY)
+    text = "a:\n  restart: always\n  image: %s/x\n  MINE: %s\n  list:\n    - X=%s\n    - \"%s\"\n" % (
+        KEY, KEY, KEY, KEY)
     out = mask_equal_values(text, [KEY, "always"])
     assert "restart: always" in out and "image: %s/x" % KEY in out
     assert "MINE: %s" % MASK in out and "- X=%s" % MASK in out and "- %s" % MASK in out
