@@ -36,7 +36,7 @@ class ActionModule(StackAction):
         "publish_address": {"type": "str"},
         "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
-        "compose_file": {"type": "str", "default": "docker-compose.yml"},
+        "compose_file": {"type": "str", "default": layout.COMPOSE_FILE},
         "tag": {"type": "str"},
         "tags": {"type": "dict", "default": {}},
         "digests": {"type": "dict", "default": {}},

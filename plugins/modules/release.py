@@ -571,7 +571,7 @@ def main():
             "started": {"type": "str"},
             "reason": {"type": "str", "default": ""},
             "keep": {"type": "int", "default": 5},
-            "compose_file": {"type": "str", "default": "docker-compose.yml"},
+            "compose_file": {"type": "str", "default": layout.COMPOSE_FILE},
             "files": {"type": "list", "elements": "str", "default": []},
         },
         required_if=[("state", "active", ["release"]), ("state", "failed", ["release"]),
