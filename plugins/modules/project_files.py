@@ -480,8 +480,18 @@ def main():
         _safe_name(module, spec["name"])
     result = {"changed": False, "directory_exists": os.path.isdir(directory)}
     lock = None
-    created = False
+    created = []
     writer = Writer(module, directory)
+
+    def abort(msg):
+        writer.undo()
+        for path in created:
+            try:
+                os.rmdir(path)
+            except OSError:
+                break
+        _failed(module, msg, written=[])
+
     try:
         if params["files"] and not module.check_mode:
             # validate everything that needs no directory before creating one
@@ -491,11 +501,14 @@ def main():
                 _gid(spec.get("group"))
             if not result["directory_exists"]:
                 mode = params["directory_mode"]
+                parent = directory
+                while parent and not os.path.isdir(parent):
+                    created.append(parent)  # removed again if the run fails
+                    parent = os.path.dirname(parent)
                 try:
                     os.makedirs(directory, int(mode, 8) if isinstance(mode, str) else mode)
                 except OSError as exc:
                     _failed(module, "path: cannot create %s: %s" % (directory, to_native(exc)))
-                created = True
         if result["directory_exists"] or created:
             if not module.check_mode:
                 lock = _lock(directory)
@@ -531,19 +544,10 @@ def main():
             backups = dict((item["name"], item["backup_file"]) for item in items if "backup_file" in item)
             if backups:
                 result["backup_files"] = backups
-    except Refused as exc:
-        writer.undo()
-        if created:
-            try:
-                os.rmdir(directory)
-            except OSError:
-                pass
-        _failed(module, exc, written=[])
-    except ValueError as exc:
-        _failed(module, exc, written=[])
+    except (Refused, ValueError) as exc:
+        abort(exc)
     except (IOError, OSError) as exc:
-        writer.undo()
-        _failed(module, "cannot write the files of %s: %s" % (directory, to_native(exc)), written=[])
+        abort("cannot write the files of %s: %s" % (directory, to_native(exc)))
     finally:
         if lock is not None:
             os.close(lock)

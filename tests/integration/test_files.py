@@ -189,6 +189,10 @@ def test_failed_runs_change_nothing_whatever_the_mode_owner_or_file(ansible: Ans
     case("files", "secret file open to the group", {"files": [
         {"name": "docker-compose.yml", "content": "x: 1\n", "mode": "u=rw,g=u", "secret": True}]},
          ["mode: 'u=rw,g=u'", "0660"])
+    nested = tmp_path / "fresh-nested"
+    files.append({"case": "fresh nested dir", "project_dir": str(nested / "a" / "b"), "files": [
+        {"name": "docker-compose.yml", "content": "x: 1\n", "mode": "a=u", "secret": True}]})
+    expect[("files", "fresh nested dir")] = ["mode: 'a=u'", "0666"]
     fresh = tmp_path / "fresh"
     compose.append({"case": "fresh dir", "project_dir": str(fresh), "template": "openai", "mode": "a=u"})
     keys["fresh dir"] = openai_keys(KEY_B)
@@ -200,7 +204,7 @@ def test_failed_runs_change_nothing_whatever_the_mode_owner_or_file(ansible: Ans
     changed = sorted({p.split("/")[0] for p in set(before) | set(after) if before.get(p) != after.get(p)})
     assert not changed, "a refused task changed files of cases %s" % [
         next(i["case"] for i in compose + env + files if i["project_dir"].endswith("/" + c)) for c in changed]
-    assert not fresh.exists(), "a refused task created its project directory"
+    assert not fresh.exists() and not nested.exists(), "a refused task created its project directory"
     assert not (tmp_path / "stolen.json").exists(), "a credential file was written through a link leading out"
     got = {("compose", k): v for k, v in results(run, "Compose files").items()}
     got.update({("env", k): v for k, v in results(run, "Environment stores").items()})
