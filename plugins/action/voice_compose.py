@@ -10,34 +10,21 @@ import os
 import re
 from typing import Any, Dict, List
 
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
-    ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, masked,
+    ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
+    check_project_file, masked, registry_secret_vars,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_name, describe, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
+    check_credential_file, check_name, describe, render,
+)
 
 HIDDEN = "(credential file: content hidden)\n"
-_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
-
-
-def _open_to_others(mode: Any) -> bool:
-    """Whether ``mode`` (octal or symbolic) lets group or others read or write the file."""
-    if isinstance(mode, int):
-        return bool(mode & 0o077)
-    text = str(mode)
-    if text.isdigit():
-        return bool(int(text, 8) & 0o077)
-    for clause in text.split(","):
-        match = _SYMBOLIC.match(clause.strip())
-        if match is None:
-            continue
-        who, op, perms = match.groups()
-        if op != "-" and (not who or set(who) & set("goa")) and set(perms) & set("rw"):
-            return True
-    return False
 
 
 class ActionModule(StackAction):
@@ -51,7 +38,7 @@ class ActionModule(StackAction):
         "publish_address": {"type": "str"},
         "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
-        "compose_file": {"type": "str", "default": "docker-compose.yml"},
+        "compose_file": {"type": "str", "default": layout.COMPOSE_FILE},
         "tag": {"type": "str"},
         "tags": {"type": "dict", "default": {}},
         "digests": {"type": "dict", "default": {}},
@@ -77,18 +64,30 @@ class ActionModule(StackAction):
         except RegistryError as exc:
             raise AnsibleActionFail(str(exc)) from None
         compose_file = args["compose_file"]
-        if not _FILE_NAME.fullmatch(compose_file) or compose_file in ("..", ENV_FILE):
-            raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-')"
-                                    % compose_file)
+        if not _FILE_NAME.fullmatch(compose_file) or compose_file in (".", "..") \
+                or (compose_file != layout.COMPOSE_FILE and layout.reserved(compose_file)):
+            raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-') "
+                                    "that the project directory does not use otherwise" % compose_file)
         secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
+        known_secret_vars = sorted(set(secret_vars) | set(registry_secret_vars(registry)))
         credential_files = sorted({registry.providers[v.provider].file  # type: ignore[misc]
                                    for img in stack_plan.images for v in img.env
                                    if v.provider in registry.providers and registry.providers[v.provider].file})
+        try:
+            for provider in sorted({v.provider for img in stack_plan.images for v in img.env if v.provider}):
+                if provider in registry.providers and registry.providers[provider].file:
+                    file_name = check_credential_file(provider, registry.providers[provider].file)  # type: ignore
+                    if file_name == compose_file:
+                        raise AnsibleActionFail("providers.%s.file: %r is the compose file" % (provider, file_name))
+        except RegistryError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        check_file_mode(args["mode"], False, compose_file)
         directory = args["project_dir"]
         diff_mode = bool(self._task.diff)
 
         names = [compose_file, ENV_FILE] + credential_files
-        read = [ENV_FILE] + ([compose_file] if diff_mode else [])
+        read = [ENV_FILE]
+        read_masked = [compose_file] if diff_mode else []
 
         def render_with(stored: Any) -> Any:
             return render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
@@ -105,22 +104,26 @@ class ActionModule(StackAction):
             rendered = None  # may need values from environment.json: read it first
         if rendered is not None:
             wanted = self._wanted(rendered, args, compose_file)
-            written = self.files_module(task_vars, path=directory, inspect=names, read=read, mask_vars=secret_vars,
-                                        files=wanted, backup=args["backup"], expect_absent=[ENV_FILE])
+            written = self.files_module(task_vars, path=directory, inspect=names, read=read, read_masked=read_masked,
+                                        mask_vars=known_secret_vars, files=wanted, backup=args["backup"],
+                                        expect_absent=[ENV_FILE])
             info = dict(written.get("files", {}))
             if written.get("precondition_failed"):
                 rendered, written = None, {}
         if rendered is None:
-            info = self.inspect(task_vars, directory, names, read=read, mask_vars=secret_vars)
-            stored = self.stored_env(info[ENV_FILE], directory)
+            info = self.inspect(task_vars, directory, names, read=read, read_masked=read_masked,
+                                mask_vars=known_secret_vars)
+            stored = self.stored_env(info[ENV_FILE], directory, template.id)
             try:
                 rendered = render_with(stored.get("services") if stored else None)
             except RegistryError as exc:
                 raise AnsibleActionFail(str(exc)) from None
             wanted = self._wanted(rendered, args, compose_file)
+            for spec in wanted:
+                check_project_file(info[spec["name"]], directory, spec["name"])
             pending = [spec for spec in wanted
                        if info[spec["name"]].get("checksum") != _sha1(spec["content"])
-                       or attributes_match(spec, info[spec["name"]]) is not True]
+                       or not attributes_match(spec, info[spec["name"]])]
             if pending:
                 written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
 
@@ -159,12 +162,12 @@ class ActionModule(StackAction):
 
     def _wanted(self, rendered: Any, args: Dict[str, Any], compose_file: str) -> List[Dict[str, Any]]:
         """The files to write for ``rendered``; refuses a readable mode for a file holding secrets."""
-        if (rendered.secret_values or rendered.files) and _open_to_others(args["mode"]):
-            raise AnsibleActionFail("mode: %r would let other users read the provider keys and secrets in %s; "
-                                    "use 0600" % (args["mode"], compose_file))
+        holds_secrets = bool(rendered.secret_values or rendered.files)
+        check_file_mode(args["mode"], holds_secrets, compose_file)
         owner = {"owner": args["owner"], "group": args["group"]}
-        wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], **owner)]
-        wanted += [dict(name=name, content=text, mode="0600", **owner) for name, text in sorted(rendered.files.items())]
+        wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], secret=holds_secrets, **owner)]
+        wanted += [dict(name=name, content=text, mode="0600", secret=True, **owner)
+                   for name, text in sorted(rendered.files.items())]
         return wanted
 
     def _diff(self, info: Dict[str, Any], wanted: List[Dict[str, Any]], rendered: Any, secret_vars: List[str],
@@ -177,6 +180,7 @@ class ActionModule(StackAction):
             path = os.path.join(directory, spec["name"])
             if spec["name"] == wanted[0]["name"]:
                 before = current.get("content", "") if current.get("exists") else ""
+                before = mask_equal_values(before, rendered.secret_values)  # masked by structure on the target
                 after = masked(spec["content"], secret_vars, rendered.secret_values)
             else:
                 before = HIDDEN if current.get("exists") else ""

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
+import time
 from typing import Any, Dict
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
-    ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match,
+    ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
+    check_project_file,
 )
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs
+
+
+#: How often a write is tried again when another run changed environment.json meanwhile.
+ATTEMPTS = 50
 
 
 class ActionModule(StackAction):
@@ -36,17 +43,34 @@ class ActionModule(StackAction):
             raise AnsibleActionFail(str(exc)) from None
         directory = args["project_dir"]
         path = os.path.join(directory, ENV_FILE)
-        info = self.inspect(task_vars, directory, [ENV_FILE], read=[ENV_FILE])[ENV_FILE]
-        try:
-            current = envstore.load(info.get("content") if info.get("exists") else None, path)
-            data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
-        text = envstore.dump(data)
-        spec = {"name": ENV_FILE, "content": text, "mode": args["mode"], "owner": args["owner"],
-                "group": args["group"]}
+        check_file_mode(args["mode"], False, ENV_FILE)
+        # Read, modify on the controller, write only if the file still has the checksum read (checked under the
+        # target's lock on the project directory); another run changed it meanwhile: read it again and retry.
+        for attempt in range(ATTEMPTS):
+            info = self.inspect(task_vars, directory, [ENV_FILE], read=[ENV_FILE])[ENV_FILE]
+            check_project_file(info, directory, ENV_FILE)
+            try:
+                current = envstore.load(info.get("content") if info.get("exists") else None, path)
+                data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
+            except RegistryError as exc:
+                raise AnsibleActionFail(str(exc)) from None
+            text = envstore.dump(data)
+            spec = {"name": ENV_FILE, "content": text, "mode": args["mode"], "owner": args["owner"],
+                    "group": args["group"]}
+            same = info.get("checksum") == hashlib.sha1(text.encode("utf-8")).hexdigest()
+            written: Dict[str, Any] = {}
+            if not same or not attributes_match(spec, info):
+                written = self.files_module(task_vars, path=directory, files=[spec], backup=args["backup"],
+                                            expect_checksums={ENV_FILE: info.get("checksum")})
+                if written.get("precondition_failed"):
+                    time.sleep(random.uniform(0.01, 0.05 * (attempt + 1)))
+                    continue
+            break
+        else:
+            raise AnsibleActionFail("%s: changed by other runs %d times while this one updated it; run again"
+                                    % (path, ATTEMPTS))
         out: Dict[str, Any] = {
-            "changed": False,
+            "changed": bool(written.get("changed")),
             "dest": path,
             "template": template.id,
             "environment": data["services"],
@@ -54,12 +78,8 @@ class ActionModule(StackAction):
             "seeded": current is None or args["reset"],
         }
         out.update(envstore.secrets_report(registry, stack, args["provider_keys"], args["secrets"]))
-        same = info.get("checksum") == hashlib.sha1(text.encode("utf-8")).hexdigest()
-        if not same or attributes_match(spec, info) is not True:
-            written = self.files_module(task_vars, path=directory, files=[spec], backup=args["backup"])
-            out["changed"] = bool(written.get("changed"))
-            if written.get("backup_files"):
-                out["backup_file"] = written["backup_files"].get(ENV_FILE)
+        if written.get("backup_files"):
+            out["backup_file"] = written["backup_files"].get(ENV_FILE)
         if self._task.diff and not same:
             out["diff"] = {"before": info.get("content", "") if info.get("exists") else "", "after": text,
                            "before_header": path, "after_header": path}

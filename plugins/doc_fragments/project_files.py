@@ -13,13 +13,18 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 options:
   owner:
-    description: Owner of the written files.
+    description:
+      - Owner of the written files. An unknown user fails the task before any file is replaced (owner, group
+        and mode are set on the temporary file, before it is renamed into place).
     type: str
   group:
-    description: Group of the written files.
+    description: Group of the written files. An unknown group fails the task before any file is replaced.
     type: str
   backup:
-    description: Keep a timestamped copy of a file before replacing it.
+    description:
+      - Keep a timestamped copy of a file before replacing it, next to it. The copy of a file holding
+        secrets is mode 0600 from its first byte; a copy that cannot be written completely (a full
+        filesystem) is removed, nothing is replaced, and the task fails naming the cause.
     type: bool
     default: false
 attributes:

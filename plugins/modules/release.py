@@ -24,7 +24,10 @@ description:
     C(environment.json) differs from the current release, marks it active once the health gate passes,
     and otherwise records it failed and restores the last active release.
   - Target side, Python standard library only. Writes are atomic (temporary file or directory, then
-    rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving.
+    rename); an exclusive lock on C(releases/.lock) keeps two runs from interleaving, and one on the project
+    directory keeps M(voiceops.avr.project_files) from writing meanwhile.
+  - Every path it reads or writes is confined to the project directory - a C(release.json) naming a file
+    outside it (C(../victim.txt)), or a symlink leading outside, is refused.
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -204,12 +207,13 @@ import tempfile
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
 
-RELEASES = "releases"
-CURRENT = "current"
-HISTORY = "history.jsonl"
-ENV_FILE = "environment.json"
-META = "release.json"
+RELEASES = layout.RELEASES
+CURRENT = layout.CURRENT
+HISTORY = layout.HISTORY
+ENV_FILE = layout.ENV_FILE
+META = layout.RELEASE_META
 ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
 
 
@@ -258,6 +262,7 @@ class Releases(object):
         self.history_file = os.path.join(self.root, HISTORY)
         self.current_link = os.path.join(project_dir, CURRENT)
         self._lock = None
+        self._project_lock = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -265,9 +270,37 @@ class Releases(object):
         if self.module.check_mode or not os.path.isdir(self.project):
             return
         os.makedirs(self.root, mode=0o750, exist_ok=True)
-        self._lock = open(os.path.join(self.root, ".lock"), "a")
+        self._lock = open(os.path.join(self.root, layout.RELEASES_LOCK), "a")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        # and the project directory's own lock, which voiceops.avr.project_files holds while it writes
+        self._project_lock = os.open(self.project, os.O_RDONLY)
+        fcntl.flock(self._project_lock, fcntl.LOCK_EX)
         self.clean_leftovers()
+
+    def unlock(self):
+        """Let both locks go (the module's exit does it too)."""
+        for handle in (self._project_lock, self._lock):
+            if handle is None:
+                continue
+            if isinstance(handle, int):
+                os.close(handle)
+            else:
+                handle.close()
+        self._lock = self._project_lock = None
+
+    def project_path(self, name, where="files"):
+        """``name`` in the project directory, symlinks followed, refused when it leads outside the project."""
+        try:
+            return layout.confine(self.project, name)
+        except ValueError as exc:
+            self.module.fail_json(msg="%s: %s; refusing to read or write it" % (where, exc))
+
+    def release_path(self, release, name, where):
+        """``name`` in the directory of ``release``, refused when it leads outside it."""
+        try:
+            return layout.confine(os.path.join(self.root, release), name)
+        except ValueError as exc:
+            self.module.fail_json(msg="%s: %s; refusing to read it" % (where, exc))
 
     def clean_leftovers(self):
         """What an interrupted run left: half-staged or half-pruned releases, a half-made `current` link."""
@@ -276,8 +309,12 @@ class Releases(object):
                 shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
         prefix = os.path.basename(self.current_link) + "."
         for name in os.listdir(self.project):
-            if name.startswith(prefix) and name.endswith(".tmp") and os.path.islink(os.path.join(self.project, name)):
-                os.unlink(os.path.join(self.project, name))
+            path = os.path.join(self.project, name)
+            if name.startswith(prefix) and name.endswith(".tmp") and os.path.islink(path):
+                os.unlink(path)
+            elif any(layout.is_temp_of(own, name) for own in (self.compose_file, ENV_FILE)) \
+                    and os.path.isfile(path) and not os.path.islink(path):
+                os.unlink(path)  # a restore cut short (it holds the same lock)
 
     def history(self):
         records = []
@@ -383,10 +420,21 @@ class Releases(object):
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
-                # an append a crashed run left unfinished (appends hold the lock, so nobody is writing it):
-                # it never was a record; cut it off rather than leave a broken line inside the history
-                os.ftruncate(fd, os.pread(fd, size, 0).rfind(b"\n") + 1)
-                self.module.warn("%s: removed the unfinished last line an interrupted run left" % self.history_file)
+                start = os.pread(fd, size, 0).rfind(b"\n") + 1
+                try:
+                    json.loads(os.pread(fd, size - start, start).decode("utf-8"))
+                    complete = True
+                except ValueError:
+                    complete = False
+                if complete:
+                    # a complete record whose newline is missing (written by hand or by another tool): keep it
+                    data = b"\n" + data
+                else:
+                    # an append a crashed run left unfinished (appends hold the lock, so nobody is writing it):
+                    # it never was a record; cut it off rather than leave a broken line inside the history
+                    os.ftruncate(fd, start)
+                    self.module.warn("%s: removed the unfinished last line an interrupted run left"
+                                     % self.history_file)
             while data:
                 data = data[os.write(fd, data):]
             os.fsync(fd)
@@ -395,7 +443,7 @@ class Releases(object):
         return record
 
     def stage(self, params):
-        compose = os.path.join(self.project, self.compose_file)
+        compose = self.project_path(self.compose_file, "compose_file")
         checksum = sha1_file(compose)
         expected = params["checksum"]
         if self.module.check_mode and expected:
@@ -405,10 +453,11 @@ class Releases(object):
         if expected and checksum != expected:
             self.module.fail_json(msg="%s: its checksum is %s, not %s: another run changed it; run again"
                                       % (compose, checksum, expected))
-        env_checksum = sha1_file(os.path.join(self.project, ENV_FILE))
+        env_file = self.project_path(ENV_FILE, ENV_FILE)
+        env_checksum = sha1_file(env_file)
         files = {}
         for name in params["files"]:
-            files[name] = sha1_file(os.path.join(self.project, name))
+            files[name] = sha1_file(self.project_path(name))
             if files[name] is None:
                 if not self.module.check_mode:
                     self.module.fail_json(msg="files: %s is not in %s" % (name, self.project))
@@ -429,10 +478,10 @@ class Releases(object):
         os.chmod(work, 0o700)
         copy_synced(compose, os.path.join(work, self.compose_file))
         if env_checksum is not None:
-            copy_synced(os.path.join(self.project, ENV_FILE), os.path.join(work, ENV_FILE))
+            copy_synced(env_file, os.path.join(work, ENV_FILE))
         for name in files:
             os.makedirs(os.path.dirname(os.path.join(work, name)), mode=0o700, exist_ok=True)
-            copy_synced(os.path.join(self.project, name), os.path.join(work, name))
+            copy_synced(self.project_path(name), os.path.join(work, name))
         meta = dict(params["record"])
         meta.update({"id": release, "created": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "checksum": checksum,
                      "environment_checksum": env_checksum, "compose_file": self.compose_file, "files": files})
@@ -463,19 +512,32 @@ class Releases(object):
         restored = []
         source = os.path.join(self.root, release)
         meta = self.meta(release)
+        where = "%s/%s" % (source, META)
         names = [meta.get("compose_file", self.compose_file)]
+        if not isinstance(names[0], str) or "/" in names[0] or not layout.plain_relative(names[0]) \
+                or (names[0] != layout.COMPOSE_FILE and layout.reserved(names[0])):
+            self.module.fail_json(msg="%s: compose_file %r is not a plain file name of the project; refusing to "
+                                      "restore release %s" % (where, names[0], release))
         if os.path.isfile(os.path.join(source, ENV_FILE)):
             names.append(ENV_FILE)
-        names.extend(sorted(meta.get("files", {})))
-        for name in names:
-            src, dest = os.path.join(source, name), os.path.join(self.project, name)
+        recorded = meta.get("files", {})
+        if not isinstance(recorded, dict):
+            self.module.fail_json(msg="%s: files is not a mapping; refusing to restore release %s" % (where, release))
+        for name in sorted(recorded):
+            if not layout.plain_relative(name) or name.split("/")[0] in (RELEASES, CURRENT) \
+                    or name in (names[0], ENV_FILE):
+                self.module.fail_json(msg="%s: files entry %r is not a path inside the project directory outside "
+                                          "releases/; refusing to restore release %s" % (where, name, release))
+            names.append(name)
+        pairs = [(name, self.release_path(release, name, where), self.project_path(name, where)) for name in names]
+        for name, src, dest in pairs:
             if sha1_file(src) == sha1_file(dest):
                 continue
             restored.append(name)
             if self.module.check_mode:
                 continue
             os.makedirs(os.path.dirname(dest), mode=0o750, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(name), dir=os.path.dirname(dest))
+            fd, tmp = tempfile.mkstemp(prefix=layout.temp_prefix(dest), dir=os.path.dirname(dest))
             os.close(fd)
             copy_synced(src, tmp)
             os.replace(tmp, dest)
@@ -509,7 +571,7 @@ def main():
             "started": {"type": "str"},
             "reason": {"type": "str", "default": ""},
             "keep": {"type": "int", "default": 5},
-            "compose_file": {"type": "str", "default": "docker-compose.yml"},
+            "compose_file": {"type": "str", "default": layout.COMPOSE_FILE},
             "files": {"type": "list", "elements": "str", "default": []},
         },
         required_if=[("state", "active", ["release"]), ("state", "failed", ["release"]),

@@ -25,7 +25,12 @@ description:
     stacks get C(STS_URL=ws://<sts service>:<ws_port>) instead.
   - Provider keys and secrets are written only into the compose file (mode 0600 by default) and
     credential files (always 0600). They never appear in C(environment.json), in the task result,
-    or in C(--diff) output, where their values are masked.
+    or in C(--diff) output, where their values are masked. They are written as given, never templated
+    (a C({{service:...}}) in a key stays as it is).
+  - A failed run changes nothing - the files are written as temporary files with their mode, owner and
+    group, and renamed into place only when every one of them could be prepared.
+  - The C(environment.json) used must have been seeded for the same template (see M(voiceops.avr.voice_env)).
+    A symlinked project file is followed when it leads inside O(project_dir), and refused otherwise.
   - Output is byte-identical for identical inputs; the file starts with a comment naming the
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
@@ -50,7 +55,9 @@ options:
       - API key per provider, keyed by provider name (C(openai), C(deepgram), ...). Injected into
         every variable whose image schema asks for that provider's key.
       - The C(google) provider takes the service-account JSON text; it is written as
-        C(google.json) (mode 0600) in O(project_dir) and mounted where the images expect it.
+        C(google.json) (mode 0600) in O(project_dir) and mounted where the images expect it. A catalog
+        provider's credential file may not take a name the project directory uses (C(docker-compose.yml),
+        C(environment.json), C(.credentials.json), C(asterisk/), C(releases/), C(current)).
       - Keys of known providers that the stack does not use are ignored; unknown providers are an error.
     type: dict
     default: {}
@@ -155,14 +162,21 @@ options:
     default: docker-compose.yml
   mode:
     description:
-      - Mode of the compose file. A mode that lets group or others read is refused while the file
-        holds provider keys or secrets.
+      - Mode of the compose file, octal or symbolic. The resulting mode is computed as Ansible applies it
+        (and checked again on the target before the file is renamed into place); a mode that gives group or
+        others any permission is refused while the file holds provider keys or secrets, and so is a mode
+        Ansible would not accept (C(0999), C(rw)), before anything is written.
     type: raw
     default: '0600'
 attributes:
   diff_mode:
     support: full
-    details: Values of secret variables are masked on both sides of the diff; credential files are never shown.
+    details:
+      - Values of secret variables are masked on both sides of the diff, where they are values of a secret
+        variable of the registry (never as substrings, so a key that is a common word changes no other line).
+        The current file is masked on the target by its own structure; one not in a shape that can be masked
+        with certainty (flow style, JSON, block scalars, comments of its own) is shown as hidden. Credential
+        files are never shown.
 seealso:
   - module: voiceops.avr.voice_env
   - plugin: voiceops.avr.compose_document

@@ -27,7 +27,10 @@ description:
     never holds a secret. Required variables still without a value are listed in RV(missing).
   - Reports which provider keys and named secrets the stack reads and whether they were passed to the
     task, without their values.
-  - The file is written atomically (temporary file, then rename), only when its content changes.
+  - The file is written atomically (temporary file, then rename), only when its content changes, and only
+    if it still is the file that was read (checked under a lock on the target); when another run changed it
+    meanwhile, it is read and updated again, so concurrent runs setting different variables all count.
+  - A symlinked C(environment.json) is followed when it leads inside O(project_dir), and refused otherwise.
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -61,7 +64,7 @@ options:
     type: dict
     default: {}
   mode:
-    description: Mode of C(environment.json).
+    description: Mode of C(environment.json), octal or symbolic (an invalid mode is refused before anything is written).
     type: raw
     default: '0644'
 seealso:

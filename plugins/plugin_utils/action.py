@@ -17,7 +17,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.voiceops.avr.plugins.module_utils.masking import MASK, mask_env_lines, mask_values
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.filemode import open_to_others, resulting_mode
+from ansible_collections.voiceops.avr.plugins.module_utils.masking import HIDDEN, MASK, mask_compose, mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
     effective_registry, plain_data, type_name,
 )
@@ -27,7 +29,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.catalog_file import l
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Plan, plan
 
 FILES_MODULE = "voiceops.avr.project_files"
-ENV_FILE = "environment.json"
+ENV_FILE = layout.ENV_FILE
 
 #: Options every action that selects a stack accepts (documented in the doc fragment ``selection``).
 SELECTION_SPEC: Dict[str, Dict[str, Any]] = {
@@ -117,9 +119,10 @@ class StackAction(ActionBase):
         return result
 
     def inspect(self, task_vars: Dict[str, Any], directory: str, names: List[str], read: List[str],
-                mask_vars: Optional[List[str]] = None) -> Dict[str, Dict[str, Any]]:
+                mask_vars: Optional[List[str]] = None, read_masked: Optional[List[str]] = None
+                ) -> Dict[str, Dict[str, Any]]:
         result = self.files_module(task_vars, path=directory, inspect=names, read=read,
-                                   mask_vars=sorted(mask_vars or []))
+                                   read_masked=read_masked or [], mask_vars=sorted(mask_vars or []))
         files = dict(result.get("files", {}))
         for name in read:
             offset = files.get(name, {}).get("invalid_utf8")
@@ -128,8 +131,13 @@ class StackAction(ActionBase):
                                         % (directory, name, offset))
         return files
 
-    def stored_env(self, info: Mapping[str, Any], directory: str) -> Optional[Dict[str, Any]]:
-        """The parsed environment.json from an inspect result (None when absent)."""
+    def stored_env(self, info: Mapping[str, Any], directory: str,
+                   template: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """The parsed environment.json from an inspect result (None when absent).
+
+        With ``template``, refuses a store seeded for another template (as voice_env does).
+        """
+        check_project_file(info, directory, ENV_FILE)
         if not info.get("exists"):
             return None
         try:
@@ -139,36 +147,66 @@ class StackAction(ActionBase):
                                     % (directory, ENV_FILE, exc)) from None
         if not isinstance(data, dict) or not isinstance(data.get("services", {}), dict):
             raise AnsibleActionFail("%s/%s: expected an object with a 'services' mapping" % (directory, ENV_FILE))
+        recorded = data.get("template")
+        if template is not None and recorded and recorded != template:
+            raise AnsibleActionFail("%s/%s: seeded for template %r, not %r; seed it again with voiceops.avr.voice_env "
+                                    "reset=true" % (directory, ENV_FILE, recorded, template))
         return data
 
 
-def mode_matches(wanted: Any, info: Mapping[str, Any]) -> Optional[bool]:
-    """Whether an octal ``wanted`` mode equals the file's; None when only the target can tell."""
-    if wanted is None:
-        return True
-    if isinstance(wanted, int):
-        return "%04o" % wanted == info.get("mode")
-    text = str(wanted)
-    if text.isdigit():
-        return "%04o" % int(text, 8) == info.get("mode")
-    return None
+def check_project_file(info: Mapping[str, Any], directory: str, name: str) -> None:
+    """Refuse a project file that is a symlink leading outside the project, or not a regular file."""
+    if info.get("outside"):
+        raise AnsibleActionFail("%s/%s: a symlink to %r, which leads outside the project directory; refusing to "
+                                "follow it (a symlink to a file inside the project is followed)"
+                                % (directory, name, info.get("symlink")))
+    if info.get("exists") and info.get("type") not in (None, "file"):
+        raise AnsibleActionFail("%s/%s: a %s, not a regular file" % (directory, name, info.get("type")))
 
 
-def attributes_match(spec: Mapping[str, Any], info: Mapping[str, Any]) -> Optional[bool]:
-    """Whether mode/owner/group of an existing file already are as asked (None: ask the target)."""
+def check_file_mode(mode: Any, holds_secrets: bool, name: str) -> int:
+    """The bits ``mode`` gives a new file; refuses an invalid mode, or one open to others for a file with secrets."""
+    try:
+        bits = resulting_mode(mode)
+    except ValueError as exc:
+        raise AnsibleActionFail(str(exc)) from None
+    if holds_secrets and open_to_others(bits):
+        raise AnsibleActionFail("mode: %r would make %s mode %04o, letting other users read the secrets it holds; "
+                                "use 0600" % (mode, name, bits))
+    return bits
+
+
+def registry_secret_vars(registry: Registry) -> List[str]:
+    """Every secret variable name the registry (with its catalog) knows."""
+    names = {var.name for img in registry.images.values() for var in img.env if var.secret}
+    names |= {provider.env for provider in registry.providers.values() if provider.env}
+    return sorted(names)
+
+
+def attributes_match(spec: Mapping[str, Any], info: Mapping[str, Any]) -> bool:
+    """Whether mode/owner/group of an existing file already are as asked (the mode computed as Ansible would)."""
     for key in ("owner", "group"):
         wanted = spec.get(key)
         if wanted is not None and str(wanted) not in (info.get(key), str(info.get("uid" if key == "owner" else "gid"))):
             return False
-    return mode_matches(spec.get("mode"), info)
+    if spec.get("mode") is None or "mode" not in info:
+        return True
+    current = int(info["mode"], 8)
+    try:
+        return resulting_mode(spec.get("mode"), current) == current
+    except ValueError as exc:
+        raise AnsibleActionFail(str(exc)) from None
 
 
-def masked(text: str, secret_vars: Any, secret_values: Any) -> str:
-    return mask_values(mask_env_lines(text, secret_vars), [v for v in secret_values if len(v) >= 6])
+def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
+    """A rendered compose file with the value of every secret variable masked (hidden if it cannot be), and
+    any whole value equal to a given secret value."""
+    result = mask_compose(text, secret_vars)
+    return HIDDEN if result is None else mask_equal_values(result, secret_values)
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
-           "SECRETS_SPEC", "FILE_SPEC"]
+           "SECRETS_SPEC", "FILE_SPEC", "check_file_mode", "check_project_file", "registry_secret_vars"]
 
 # Build the built-in registry, its digest and every template's plan once, when the controller
 # loads the action plugin, so forked workers inherit them instead of each building its own.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional
 
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     Plan, RenderError, check_env_layer, check_text, resolve_tokens,
@@ -58,7 +59,7 @@ def _ordered(stack: Plan, services: Mapping[str, Mapping[str, str]]) -> Dict[str
 
 
 def update(registry: Registry, stack: Plan, current: Optional[Dict[str, Any]], set_: Any, unset: Any,
-           reset: bool = False, where: str = "environment.json") -> Dict[str, Any]:
+           reset: bool = False, where: str = layout.ENV_FILE) -> Dict[str, Any]:
     """The new store content: current (or seeded) values, then ``unset``, then ``set``."""
     names = {img.service_name: img.service_name for img in stack.images}
     if current is None or reset:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name,
     text_problem,
@@ -29,8 +30,8 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry imp
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 
-COMPOSE_FILE = "docker-compose.yml"
-ENV_FILE = "environment.json"
+COMPOSE_FILE = layout.COMPOSE_FILE
+ENV_FILE = layout.ENV_FILE
 HEADER = ("Rendered by voiceops.avr.voice_compose; local edits are overwritten.\n"
           "deployment: {deployment}  template: {template}\n"
           "registry: sha256:{digest}")
@@ -271,6 +272,15 @@ def _placeholder(var: EnvVar, registry: Registry) -> str:
     return var.secret_name or var.name
 
 
+def check_credential_file(provider: str, name: str) -> str:
+    """``name`` if a provider's credential file may take it: a plain relative path the project layout does not use."""
+    if not layout.plain_relative(name) or layout.reserved(name):
+        raise RenderError("providers.%s.file: %r is not a name a credential file may take: the project directory "
+                          "uses it (%s), or it is not a plain relative path"
+                          % (provider, name, ", ".join(layout.RESERVED)))
+    return name
+
+
 def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) -> Tuple[Dict[str, str], Dict[str, str]]:
     keys: Dict[str, str] = {}
     if provider_keys:
@@ -346,6 +356,7 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
             where = "env.%s.%s" % (service, var.name)
             value: Optional[str] = values.get(var.name)
             raw = False
+            literal = False  # a secret: never templated, only protected from interpolation
             if var.secret:
                 secret_vars.add(var.name)
                 given = _secret_value(var, registry, keys, named)
@@ -353,11 +364,13 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
                     used.setdefault(var.provider, {"required": var.required, "present": given is not None})
                 if given is not None:
                     value = given
+                    literal = True
                     result_secrets.append(given)
             else:
                 if var.provider:
                     provider = registry.providers.get(var.provider)
                     if provider is not None and provider.file:
+                        check_credential_file(provider.name, provider.file)
                         present = var.provider in keys
                         used.setdefault(var.provider, {"required": True, "present": present})
                         if present:
@@ -377,7 +390,9 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
                     continue
                 value = "${%s}" % _placeholder(var, registry)
                 raw = True
-            if not raw:
+            if literal:
+                value = _escape(value)
+            elif not raw:
                 value = _escape(resolve_tokens(value, names, where))
             environment[var.name] = value
         image = str(references[service]) if references else image_prefix + img.image

@@ -85,16 +85,15 @@ def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = F
         stores.append(store)
         real_lock(store)
 
-    # Ansible runs each module in a process of its own, whose exit drops the lock on releases/.lock;
-    # in-process, the lock is let go by hand, or the next call would wait for it for ever.
+    # Ansible runs each module in a process of its own, whose exit drops its locks (releases/.lock and the
+    # project directory); in-process, they are let go by hand, or the next call would wait for ever.
     try:
         with patch_module_args(module_args), mock.patch.object(release_module.Releases, "lock", lock):
             with pytest.raises(SystemExit) as exc:
                 release_module.main()
     finally:
         for store in stores:
-            if store._lock is not None:
-                store._lock.close()
+            store.unlock()
     out = capsys.readouterr().out
     return int(exc.value.code or 0), json.loads(out)
 
@@ -693,3 +692,55 @@ def test_the_current_release_is_the_match_for_its_checksum(capsys: pytest.Captur
     ok(capsys, project, state="failed", release=r2, reason="gate")
     checksum = sha1(project / COMPOSE)
     assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
+
+
+# -- hostile release files (issue 12) ------------------------------------------------------------
+
+
+def test_a_complete_last_record_without_its_newline_is_kept_by_the_next_append(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    path = project / "releases" / "history.jsonl"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # a tool that writes its last line without "\n"
+    ok(capsys, project, state="failed", release=r1, reason="by hand")
+    records = history(project)
+    assert [(r["release"], r["status"]) for r in records] == [(r1, "staged"), (r1, "active"), (r1, "failed")]
+    assert path.read_bytes().count(b"\n") == 3
+
+
+@pytest.mark.parametrize("entry", ["../victim.txt", "/tmp/victim.txt", "a/../../victim.txt", "releases/x", "current"])
+def test_restored_refuses_a_release_json_naming_a_file_outside_the_project(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, entry: str) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    meta_path = project / "releases" / r1 / "release.json"
+    meta = json.loads(meta_path.read_text())
+    meta["files"] = {entry: "0" * 40}
+    meta_path.write_text(json.dumps(meta))
+    (project / "releases" / r1 / "victim.txt").write_text("planted\n")
+    victim = project.parent / "victim.txt"
+    victim.write_text("untouched\n")
+    write(project, "services: {two: {}}\n")
+    before = sorted(p.name for p in project.parent.iterdir())
+    msg = fails(capsys, project, state="restored", release=r1)
+    assert "refusing to restore release %s" % r1 in msg and repr(entry) in msg and "\n" not in msg, msg
+    assert victim.read_text() == "untouched\n"
+    assert (project / COMPOSE).read_text() == "services: {two: {}}\n", "a refused restore changed the compose file"
+    assert sorted(p.name for p in project.parent.iterdir()) == before
+
+
+def test_restored_refuses_a_symlink_leading_outside_the_project(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type) -> None:
+    write_conf(project, "secret = first\n")
+    r1 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
+    ok(capsys, project, state="active", release=r1)
+    outside = project.parent / "outside"
+    outside.mkdir()
+    shutil.rmtree(project / "asterisk")
+    (project / "asterisk").symlink_to(outside)  # the folder now leads out of the project
+    msg = fails(capsys, project, state="restored", release=r1)
+    assert "outside the project directory" in msg and "\n" not in msg, msg
+    assert list(outside.iterdir()) == []
+    # and staging does not read through it either
+    (outside / "conf").mkdir()
+    (outside / "conf" / "manager.conf").write_text("someone else's\n")
+    assert "outside the project directory" in fails(capsys, project, state="staged", files=[CONF], record=RECORD)
