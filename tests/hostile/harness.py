@@ -381,6 +381,8 @@ def one_line_problems(case: Case, result: Dict[str, Any]) -> List[str]:
 class Outcome:
     case: Case
     problems: List[str] = field(default_factory=list)
+    msg: str = ""
+    failed: bool = False
 
 
 def run_batch(ansible: Ansible, root: Path, seeded: Optional[Path], cases: Sequence[Case],
@@ -430,6 +432,8 @@ def run_batch(ansible: Ansible, root: Path, seeded: Optional[Path], cases: Seque
         outcome.problems += find_leaks(json.dumps(result), "the registered result", case.words)
         if extra_checks:
             outcome.problems += extra_checks(case, project, result)
+        outcome.msg = str(result.get("msg", ""))[:240]
+        outcome.failed = bool(result.get("failed"))
         outcomes.append(outcome)
     if sorted(os.listdir(root)) != top:
         outcomes[0].problems.append("a case wrote next to the case directories: %s" % (
@@ -465,7 +469,8 @@ def report(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> str:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     failing = [o for o in outcomes if o.problems]
     data = {"class": cls, "tried": len(outcomes), "holding": len(outcomes) - len(failing), "seconds": round(seconds, 1),
-            "failing": {o.case.id: sorted(set(o.problems)) for o in failing}}
+            "failing": {o.case.id: sorted(set(o.problems)) for o in failing},
+            "messages": {o.case.id: ("failed: " if o.failed else "ok: ") + o.msg for o in outcomes}}
     (OUTPUT / ("%s.json" % cls)).write_text(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
     lines = ["%s: %d of %d cases hold" % (cls, data["holding"], data["tried"])]
     for o in failing:
@@ -493,3 +498,50 @@ def iter_files(root: Path) -> Iterable[Path]:
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
             yield Path(dirpath) / name
+
+
+def compose_value(raw: Any) -> Optional[str]:
+    """What Compose makes of a value in the compose file: ``$$`` is a ``$``; a lone ``$`` interpolates
+    (None: the value would not reach the container as written)."""
+    if not isinstance(raw, str):
+        return None
+    out, i = [], 0
+    while i < len(raw):
+        if raw[i] == "$":
+            if raw[i + 1:i + 2] == "$":
+                out.append("$")
+                i += 2
+                continue
+            return None
+        out.append(raw[i])
+        i += 1
+    return "".join(out)
+
+
+def compose_holds(project: Path, service: str, var: str, expected: str, name: str = "docker-compose.yml",
+                  file_mode: int = 0o600) -> List[str]:
+    """The compose file has mode ``file_mode`` and gives ``var`` of ``service`` exactly ``expected``."""
+    path = project / name
+    if not path.is_file():
+        return ["%s is missing" % name]
+    out = []
+    if mode_of(path) != file_mode:
+        out.append("%s is mode %04o, not %04o" % (name, mode_of(path), file_mode))
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = doc["services"][service]["environment"][var]
+    except Exception as exc:  # noqa: BLE001 - any reason the value is not there is the finding
+        return out + ["%s: %s.%s unreadable (%s: %s)" % (name, service, var, type(exc).__name__, exc)]
+    if compose_value(raw) != expected:
+        out.append("%s: %s.%s is %r after Compose interpolation of %r, not %r" % (
+            name, service, var, compose_value(raw), raw, expected))
+    return out
+
+
+def store_holds(project: Path, service: str, var: str, expected: str) -> List[str]:
+    path = project / "environment.json"
+    try:
+        got = json.loads(path.read_text(encoding="utf-8"))["services"][service][var]
+    except Exception as exc:  # noqa: BLE001
+        return ["environment.json: %s.%s unreadable (%s: %s)" % (service, var, type(exc).__name__, exc)]
+    return [] if got == expected else ["environment.json: %s.%s is %r, not %r" % (service, var, got, expected)]
