@@ -147,9 +147,9 @@ def find_leaks(text: Any, where: str, words: Sequence[str] = ()) -> List[str]:
     return out
 
 
-def readable_leaks(root: Path, words: Sequence[str] = ()) -> List[str]:
-    """Marker secrets in any group/other-readable regular file below ``root``."""
-    out: List[str] = []
+def readable_files(root: Path) -> List[Tuple[str, bytes]]:
+    """(description, content) of every group/other-readable regular file below ``root``."""
+    out: List[Tuple[str, bytes]] = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
             path = os.path.join(dirpath, name)
@@ -158,11 +158,9 @@ def readable_leaks(root: Path, words: Sequence[str] = ()) -> List[str]:
                 if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o044:
                     continue
                 with open(path, "rb") as handle:
-                    data = handle.read()
+                    out.append(("%s (mode %04o)" % (path, stat.S_IMODE(st.st_mode)), handle.read()))
             except OSError:
                 continue
-            out += find_leaks(data, "%s (mode %04o)" % (os.path.relpath(path, root), stat.S_IMODE(st.st_mode)),
-                              words)
     return out
 
 
@@ -426,6 +424,9 @@ def run_batch(ansible: Ansible, root: Path, seeded: Optional[Path], cases: Seque
                 outcome.problems.append("failed: %r" % str(result.get("msg"))[:300])
             elif case.check:
                 outcome.problems += case.check(project, result)
+            if case.check_mode:
+                outcome.problems += ["check mode changed a file: %s" % c
+                                     for c in snapshot_changes(before, snapshot(case_dir))]
         else:
             outcome.problems += one_line_problems(case, result)
             outcome.problems += ["file changed: %s" % c for c in snapshot_changes(before, snapshot(case_dir))]
@@ -438,30 +439,28 @@ def run_batch(ansible: Ansible, root: Path, seeded: Optional[Path], cases: Seque
     if sorted(os.listdir(root)) != top:
         outcomes[0].problems.append("a case wrote next to the case directories: %s" % (
             sorted(set(os.listdir(root)) ^ set(top))))
-    # run-wide: stdout/stderr/log, readable files anywhere below the test's tmp dir
-    words = sorted({w for c in cases for w in c.words})
-    shared = find_leaks(run.stdout, "stdout") + find_leaks(run.stderr, "stderr") + find_leaks(run.log, "the log")
-    shared += readable_leaks(ansible.base.parent)
-    for outcome in outcomes:
-        outcome.problems += shared
-        for where, text in (("stdout", run.stdout), ("the log", run.log)):
-            outcome.problems += find_leaks(_case_output(text, outcomes.index(outcome)), where, outcome.case.words)
-    if words:
-        leaks = readable_leaks(ansible.base.parent, words)
-        for outcome in outcomes:
-            if outcome.case.words:
-                outcome.problems += leaks
+    # run-wide: stdout, stderr, the log and every group/other-readable file below the test's tmp dir.
+    # A marker found there is charged to the cases whose result holds it, else to every case.
+    texts = [("stdout", run.stdout.encode("utf-8", "surrogateescape")),
+             ("stderr", run.stderr.encode("utf-8", "surrogateescape")),
+             ("the Ansible log", run.log.encode("utf-8", "surrogateescape"))]
+    texts += list(readable_files(ansible.base.parent))
+    dumped = [json.dumps(results.get("case %03d" % i, {})).encode() for i in range(len(cases))]
+    for where, data in texts:
+        for marker in MARKERS:
+            if marker.encode() not in data:
+                continue
+            owners = [i for i, d in enumerate(dumped) if marker.encode() in d]
+            owners = owners or [i for i, (case_dir, _p, _b) in enumerate(dirs) if str(case_dir) + "/" in where]
+            for i in owners or range(len(cases)):
+                outcomes[i].problems.append("%s holds a marker secret%s" % (
+                    where, " (from this case's result)" if owners else ""))
+    for i, (case_dir, _project, _before) in enumerate(dirs):
+        if cases[i].words:
+            outcomes[i].problems += find_leaks(run.log, "the Ansible log", cases[i].words) if len(cases) == 1 else []
+            for where, data in readable_files(case_dir):
+                outcomes[i].problems += find_leaks(data, where, cases[i].words)
     return outcomes
-
-
-def _case_output(text: str, index: int) -> str:
-    """The part of a run's output about case ``index`` (all of it when it cannot be told apart)."""
-    marker = "case %03d" % index
-    start = text.find(marker)
-    if start < 0:
-        return ""
-    nxt = text.find("case %03d" % (index + 1), start)
-    return text[start:nxt if nxt > 0 else len(text)]
 
 
 def report(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> str:
