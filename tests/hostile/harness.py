@@ -333,10 +333,21 @@ class Case:
         if self.keys and self.module == "voice_compose":
             args["provider_keys"] = dict(KEYS)
         args.update(self.args)
-        return {k: v for k, v in args.items() if v is not DROP}
+        return _at_case({k: v for k, v in args.items() if v is not DROP}, str(project.parent))
 
 
 DROP = object()
+
+
+def _at_case(value: Any, case_dir: str) -> Any:
+    """``@CASE@`` in any string of ``value`` replaced by the case directory."""
+    if isinstance(value, str):
+        return value.replace("@CASE@", case_dir)
+    if isinstance(value, dict):
+        return {k: _at_case(v, case_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_at_case(v, case_dir) for v in value]
+    return value
 
 
 def quoted(value: Any) -> List[str]:
