@@ -80,7 +80,7 @@ Entry = Tuple[str, str, str, str, int, int, int]
 
 
 def snapshot(root: Path) -> Dict[str, Entry]:
-    """Every path below ``root`` (lstat): type, link target, sha256, mode, uid, gid, mtime_ns."""
+    """Every path below ``root`` (lstat): type, link target, sha256, mode, uid, gid, mtime_ns (files, links)."""
     out: Dict[str, Entry] = {}
     if not os.path.lexists(root):
         return out
@@ -102,8 +102,11 @@ def snapshot(root: Path) -> Dict[str, Entry]:
                     digest = "unreadable: %s" % exc.strerror
             else:
                 kind = "other"
+            # a directory's mtime moves with any temporary entry (an atomic write that failed and
+            # cleaned up); what it holds is judged by the set of paths instead
+            mtime = 0 if kind == "dir" else st.st_mtime_ns
             out[os.path.relpath(path, root)] = (kind, target, digest, "%04o" % stat.S_IMODE(st.st_mode),
-                                                st.st_uid, st.st_gid, st.st_mtime_ns)
+                                                st.st_uid, st.st_gid, mtime)
     return out
 
 
