@@ -151,14 +151,26 @@ def find_leaks(text: Any, where: str, words: Sequence[str] = ()) -> List[str]:
 
 
 def readable_files(root: Path) -> List[Tuple[str, bytes]]:
-    """(description, content) of every group/other-readable regular file below ``root``."""
+    """(description, content) of every regular file below ``root`` that group or others can read: its
+    mode lets them read it and every directory from ``root`` down to it lets them in (a 0744 file in a
+    0700 directory is private)."""
     out: List[Tuple[str, bytes]] = []
-    for dirpath, _dirs, files in os.walk(root):
+    open_dirs = {str(root): 0o044}  # which of group (0o040) / other (0o004) may reach each directory
+    for dirpath, dirs, files in os.walk(root):
+        reach = open_dirs.get(dirpath, 0)
+        for name in dirs:
+            try:
+                bits = os.lstat(os.path.join(dirpath, name)).st_mode
+            except OSError:
+                continue
+            open_dirs[os.path.join(dirpath, name)] = reach & (((bits & 0o010) << 2) | ((bits & 0o001) << 2))
+        if not reach:
+            continue
         for name in files:
             path = os.path.join(dirpath, name)
             try:
                 st = os.lstat(path)
-                if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o044:
+                if not stat.S_ISREG(st.st_mode) or not st.st_mode & reach:
                     continue
                 with open(path, "rb") as handle:
                     out.append(("%s (mode %04o)" % (path, stat.S_IMODE(st.st_mode)), handle.read()))
