@@ -54,7 +54,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             data = json.loads(path.read_text())
         except ValueError:
             continue
-        rows[data["class"]] = data
+        row = rows.setdefault(data["class"], {"class": data["class"], "tried": 0, "holding": 0, "seconds": 0.0})
+        for key in ("tried", "holding", "seconds"):
+            row[key] += data.get(key, 0)
     if not rows:
         return
     terminalreporter.write_sep("-", "hostile input: cases holding per class")

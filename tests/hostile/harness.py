@@ -254,7 +254,7 @@ class Ansible:
             "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
         self.config = base / "ansible.cfg"
         self.config.write_text("[defaults]\nretry_files_enabled = false\nnocolor = true\n"
-                               "deprecation_warnings = false\n")
+                               "deprecation_warnings = false\n[connection]\npipelining = true\n")
         self.collections_path = collections_path
         self.runs = 0
 
@@ -489,14 +489,15 @@ def run_batch(ansible: Ansible, root: Path, seeded: Optional[Path], cases: Seque
     return outcomes
 
 
-def report(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> str:
+def report(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0, part: str = "") -> str:
     """Write the class summary under tests/output/hostile/ and return the failure text (empty: all hold)."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     failing = [o for o in outcomes if o.problems]
     data = {"class": cls, "tried": len(outcomes), "holding": len(outcomes) - len(failing), "seconds": round(seconds, 1),
             "failing": {o.case.id: sorted(set(o.problems)) for o in failing},
             "messages": {o.case.id: ("failed: " if o.failed else "ok: ") + o.msg for o in outcomes}}
-    (OUTPUT / ("%s.json" % cls)).write_text(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+    (OUTPUT / ("%s%s.json" % (cls, "." + part if part else ""))).write_text(
+        json.dumps(data, indent=2, ensure_ascii=True) + "\n")
     lines = ["%s: %d of %d cases hold" % (cls, data["holding"], data["tried"])]
     for o in failing:
         lines.append("- %s:" % o.case.id)
@@ -504,9 +505,18 @@ def report(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> str:
     return "\n".join(lines) if failing else ""
 
 
-def hold(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0) -> None:
-    text = report(cls, outcomes, seconds)
+def hold(cls: str, outcomes: Sequence[Outcome], seconds: float = 0.0, part: str = "") -> None:
+    text = report(cls, outcomes, seconds, part)
     assert not text, text
+
+
+#: Halves of a class's table, each a test of its own, so that two workers share a class.
+PARTS = ("a", "b")
+
+
+def part_of(cases: Sequence[Case], part: str) -> List[Case]:
+    """Pairs of neighbours go to alternate parts (tables often list a case for each module in turn)."""
+    return [case for i, case in enumerate(cases) if (i // 2) % len(PARTS) == PARTS.index(part)]
 
 
 def write_secret_file(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from harness import LLM, Case, compose_holds, hold, mode_of, run_batch, store_holds
+import pytest
+
+from harness import PARTS, part_of, LLM, Case, compose_holds, hold, mode_of, run_batch, store_holds
 
 CHANGE = {"env": {LLM: {"OPENAI_MODEL": "gpt-4o"}}}            # makes voice_compose write
 ENV_CHANGE = {"set": {LLM: {"OPENAI_MODEL": "gpt-4o"}}}        # makes voice_env write
@@ -95,7 +97,8 @@ CASES.append(Case("compose backup of a key-holding file", "voice_compose", dict(
                   check=_backup_private))
 
 
-def test_modes(ansible, seeded: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", PARTS)
+def test_modes(ansible, seeded: Path, tmp_path: Path, part: str) -> None:
     began = time.monotonic()
-    outcomes = run_batch(ansible, tmp_path / "cases", seeded, CASES)
-    hold("modes", outcomes, time.monotonic() - began)
+    outcomes = run_batch(ansible, tmp_path / "cases", seeded, part_of(CASES, part))
+    hold("modes", outcomes, time.monotonic() - began, part)

@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 from typing import List
 
-from harness import LLM, Case, hold, run_batch
+import pytest
+
+from harness import PARTS, part_of, LLM, Case, hold, run_batch
 
 CYR_E = "\u0435"      # Cyrillic small ie, looks like "e"
 CYR_O = "\u043e"      # Cyrillic small o
@@ -105,7 +107,8 @@ CASES += [
 ]
 
 
-def test_names(ansible, seeded: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", PARTS)
+def test_names(ansible, seeded: Path, tmp_path: Path, part: str) -> None:
     began = time.monotonic()
-    outcomes = run_batch(ansible, tmp_path / "cases", seeded, CASES)
-    hold("names", outcomes, time.monotonic() - began)
+    outcomes = run_batch(ansible, tmp_path / "cases", seeded, part_of(CASES, part))
+    hold("names", outcomes, time.monotonic() - began, part)

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from harness import (KEYS, LLM, MASK, Case, compose_holds, hold, new_marker, run_batch, write_secret_file)
+import pytest
+
+from harness import (PARTS, part_of, KEYS, LLM, MASK, Case, compose_holds, hold, new_marker, run_batch, write_secret_file)
 
 ASR, TTS = "avr-asr-deepgram", "avr-tts-deepgram"
 COMMON = ("always", "agentvoiceresponse")
@@ -159,7 +161,8 @@ CASES.append(Case("hand-written compose file: common-word key", "voice_compose",
                                       "      OPENAI_API_KEY: always\n")))
 
 
-def test_secrets(ansible, seeded: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", PARTS)
+def test_secrets(ansible, seeded: Path, tmp_path: Path, part: str) -> None:
     began = time.monotonic()
-    outcomes = run_batch(ansible, tmp_path / "cases", seeded, CASES)
-    hold("secrets", outcomes, time.monotonic() - began)
+    outcomes = run_batch(ansible, tmp_path / "cases", seeded, part_of(CASES, part))
+    hold("secrets", outcomes, time.monotonic() - began, part)

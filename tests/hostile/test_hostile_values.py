@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from harness import LLM, Case, compose_holds, hold, run_batch, store_holds
+import pytest
+
+from harness import PARTS, part_of, LLM, Case, compose_holds, hold, run_batch, store_holds
 
 VAR = "SYSTEM_PROMPT"
 
@@ -126,7 +128,8 @@ CASES += [Case("voice_env then voice_compose: %s" % label, "voice_env", {"set": 
                check=_store_ok(value)) for label, value in GOOD[:1]]
 
 
-def test_values(ansible, seeded: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", PARTS)
+def test_values(ansible, seeded: Path, tmp_path: Path, part: str) -> None:
     began = time.monotonic()
-    outcomes = run_batch(ansible, tmp_path / "cases", seeded, CASES)
-    hold("values", outcomes, time.monotonic() - began)
+    outcomes = run_batch(ansible, tmp_path / "cases", seeded, part_of(CASES, part))
+    hold("values", outcomes, time.monotonic() - began, part)
