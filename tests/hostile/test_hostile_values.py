@@ -67,12 +67,6 @@ def _store_ok(value: str):
     return check
 
 
-def _both_ok(value: str):
-    def check(project: Path, result: Dict[str, Any]) -> List[str]:
-        return store_holds(project, LLM, VAR, value) + compose_holds(project, LLM, VAR, value)
-    return check
-
-
 def _store_with(service: str, var: str, raw: bytes):
     def setup(project: Path) -> None:
         path = project / "environment.json"
@@ -90,11 +84,15 @@ for label, value in BAD:
                       field="env.%s.%s" % (LLM, VAR)))
     CASES.append(Case("voice_env set value: %s" % label, "voice_env", {"set": {LLM: {VAR: value}}},
                       field="set.%s.%s" % (LLM, VAR)))
+#: JSON stores any string: voice_env (the slower module) gets the values a JSON writer or reader could trip on.
+STORE_GOOD = ("dollar brace", "jinja", "line separator", "next line", "BOM", "RTL override", "emoji", "empty",
+              "huge (64 KiB)", "quotes", "tab")
 for label, value in GOOD:
     CASES.append(Case("voice_compose env value: %s" % label, "voice_compose", {"env": {LLM: {VAR: value}}},
                       ok=True, check=_compose_ok(value)))
-    CASES.append(Case("voice_env set value: %s" % label, "voice_env", {"set": {LLM: {VAR: value}}},
-                      ok=True, check=_store_ok(value)))
+    if label in STORE_GOOD:
+        CASES.append(Case("voice_env set value: %s" % label, "voice_env", {"set": {LLM: {VAR: value}}},
+                          ok=True, check=_store_ok(value)))
 # a stored value the store must not take, read back by both modules
 STORED_BAD = [
     ("invalid UTF-8", b'"caf\xe9"'),
@@ -123,9 +121,6 @@ for module in ("voice_compose", "voice_env"):
         Case("%s environment.json: empty" % module, module, {}, field="environment.json",
              setup=lambda p: (p / "environment.json").write_bytes(b"")),
     ]
-# a valid value set by voice_env reaches the compose file whole (both modules in turn)
-CASES += [Case("voice_env then voice_compose: %s" % label, "voice_env", {"set": {LLM: {VAR: value}}}, ok=True,
-               check=_store_ok(value)) for label, value in GOOD[:1]]
 
 
 @pytest.mark.parametrize("part", PARTS)
