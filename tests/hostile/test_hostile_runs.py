@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import random
 import shutil
+import select
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -161,28 +165,54 @@ def _descendants(root: int) -> List[int]:
     return out
 
 
+class _Inotify:
+    """IN_CREATE events of one directory through libc's inotify (no polling gap to miss a short-lived file)."""
+
+    IN_CREATE = 0x100
+
+    def __init__(self, directory: Path):
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
+        assert self.fd >= 0, "inotify_init1 failed: errno %d" % ctypes.get_errno()
+        assert self.libc.inotify_add_watch(self.fd, str(directory).encode(), self.IN_CREATE) >= 0
+
+    def names(self, timeout: float) -> List[str]:
+        ready, _w, _x = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return []
+        data = os.read(self.fd, 65536)
+        out, offset = [], 0
+        while offset + 16 <= len(data):
+            _wd, _mask, _cookie, length = struct.unpack_from("iIII", data, offset)
+            out.append(data[offset + 16:offset + 16 + length].rstrip(b"\0").decode(errors="replace"))
+            offset += 16 + length
+        return out
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 def _wait_for(project: Path, watch: Any, present: set, proc: Any, limit: float) -> bool:
-    """Wait until a new path matching ``watch`` appears, then SIGKILL at once every process of the run
-    seen so far (the module writing it among them: found by scanning the tree while waiting)."""
+    """Wait until a new path matching ``watch`` is created, then SIGKILL at once every process of the run
+    seen so far (the module writing it among them: the tree is scanned while waiting)."""
     prefix, suffix = watch
     end = time.monotonic() + limit
     known: List[int] = []
-    turn = 0
-    while time.monotonic() < end and proc.poll() is None:
-        try:
-            names = os.listdir(project)
-        except OSError:
-            names = []
-        if any(n.startswith(prefix) and n.endswith(suffix) and n not in present for n in names):
-            for pid in reversed(known):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            return True
-        turn += 1
-        if turn % 4 == 0:
-            known = _descendants(proc.pid)
+    events = _Inotify(project)
+    try:
+        while time.monotonic() < end and proc.poll() is None:
+            names = events.names(0.01)
+            if any(n.startswith(prefix) and n.endswith(suffix) and n not in present for n in names):
+                for pid in reversed(known):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                return True
+            if not names:
+                known = _descendants(proc.pid)
+    finally:
+        events.close()
     return False
 
 
