@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import time
 from pathlib import Path
 from typing import Any, Dict
 
@@ -42,13 +42,16 @@ def seeded(seeded_dir: Path) -> Path:
     assert snapshot(seeded_dir) == before, "a case changed the seed project"
 
 
+STARTED = time.time()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The per-class summary of the hostile cases that ran (tests/output/hostile/*.json)."""
+    """The per-class summary of the hostile cases that ran in this session (tests/output/hostile/*.json)."""
     if not OUTPUT.is_dir():
         return
     rows: Dict[str, Any] = {}
     for path in sorted(OUTPUT.glob("*.json")):
-        if path.name == "summary.json":
+        if path.name == "summary.json" or path.stat().st_mtime < STARTED:
             continue
         try:
             data = json.loads(path.read_text())
@@ -70,4 +73,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         {c: {"tried": d["tried"], "holding": d["holding"]} for c, d in rows.items()}, indent=2) + "\n")
 
 
-__all__ = ["ansible", "seeded", "seeded_dir", "shutil"]

@@ -4,7 +4,6 @@ like project files, env defaults with newline/NUL, a health check with `$`."""
 from __future__ import annotations
 
 import copy
-import json
 import os
 import time
 from pathlib import Path
@@ -171,4 +170,3 @@ def test_catalog(ansible, seeded: Path, tmp_path: Path) -> None:
     hold("catalog", outcomes, time.monotonic() - began)
 
 
-__all__ = ["json"]

@@ -11,7 +11,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from harness import (PARTS, part_of, KEYS, LLM, MASK, Case, compose_holds, hold, new_marker, run_batch, write_secret_file)
+from harness import (KEYS, LLM, MASK, PARTS, Case, compose_holds, hold, new_marker, part_of, run_batch,
+                     write_secret_file)
 
 ASR, TTS = "avr-asr-deepgram", "avr-tts-deepgram"
 COMMON = ("always", "agentvoiceresponse")
