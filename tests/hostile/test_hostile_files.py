@@ -162,6 +162,11 @@ CASES: List[Case] = [
          setup=lambda p: ((p / "environment.json").unlink(), (p / "environment.json").mkdir())),
     Case("environment.json is a directory, voice_compose", "voice_compose", CHANGE, field="environment.json",
          setup=lambda p: ((p / "environment.json").unlink(), (p / "environment.json").mkdir())),
+    # -- a store seeded for another template (the same services: nothing else would notice) --------
+    Case("store seeded for openai, voice_compose template deepgram", "voice_compose", CHANGE, template="deepgram",
+         field="environment.json", also=("'openai'",)),
+    Case("store seeded for openai, voice_env template deepgram", "voice_env", ENV_CHANGE, template="deepgram",
+         field="environment.json", also=("'openai'",)),
     # -- credential files -------------------------------------------------------------------------------------
     Case("google.json is a directory", "voice_compose", {"allow_missing": True}, template="google",
          field="google.json", diff=False, setup=_google_path("dir")),
