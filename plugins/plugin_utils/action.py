@@ -102,6 +102,10 @@ class StackAction(ActionBase):
             if isinstance(catalog, str):
                 path = catalog if os.path.isabs(catalog) or not catalog else self._loader.path_dwim(catalog)
                 data = load_catalog_file(path, catalog)
+                try:
+                    return effective_registry(data)
+                except RegistryError as exc:  # say which file the field is in
+                    raise RegistryError("%s (catalog file %s)" % (exc, catalog)) from None
             elif isinstance(catalog, Mapping):
                 data = plain_data(catalog)
             else:

@@ -73,11 +73,12 @@ def check_name(value: Any, where: str, allow_empty: bool = False) -> str:
     return str(value)
 
 
-def check_label(value: str, where: str, what: str) -> str:
-    """``value`` (a name built from a prefix and a registry name) if it fits in one DNS label."""
+def check_label(given: str, prefix: str, name: str, what: str) -> str:
+    """``prefix + name`` (a name built from service_prefix ``given`` and a registry name) if it fits in one DNS label."""
+    value = prefix + name
     if len(value) > DNS_LABEL_MAX:
-        raise RenderError("%s: %s %r is %d characters long; Docker takes at most %d (use a shorter prefix or name)"
-                          % (where, what, value, len(value), DNS_LABEL_MAX))
+        raise RenderError("service_prefix: %r makes the %s %r %d characters long; Docker takes at most %d "
+                          "(use a shorter prefix)" % (given, what, value, len(value), DNS_LABEL_MAX))
     return value
 
 
@@ -327,6 +328,7 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
         for img in template.images:
             check_text(image_prefix, "image_prefix")
             parse_reference(image_prefix + img.image, "image_prefix (for %s)" % img.service_name)
+    given_prefix = service_prefix
     if service_prefix and not service_prefix.endswith(("-", "_")):
         service_prefix += "-"
     keys, named = check_secret_inputs(registry, provider_keys, secrets)
@@ -334,9 +336,9 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     published = check_ports(ports, plan_, publish_address, management_address)
     stored = check_env_layer(stored_env, plan_, "environment.json services")
     task_env = check_env_layer(env, plan_, "env")
-    names = {img.service_name: check_label(service_prefix + img.service_name, "service_prefix",
-                                           "container name") for img in plan_.images}
-    check_label(service_prefix + template.network.name, "service_prefix", "network name")
+    names = {img.service_name: check_label(given_prefix, service_prefix, img.service_name, "container name")
+             for img in plan_.images}
+    check_label(given_prefix, service_prefix, template.network.name, "network name")
     by_role = {img.role: names[img.service_name] for img in plan_.images}
 
     result_secrets: List[str] = []

@@ -142,13 +142,18 @@ for mount in ("/:/host", "/etc:/etc:ro", "/var/run/docker.sock:/var/run/docker.s
     add("host-path mount %s" % mount, catalog(volumes=[mount]), field="catalog.images[0].volumes[0]", value=mount)
 tpl = catalog()
 tpl["templates"][0]["overrides"] = {CUSTOM: {"add_volumes": ["/etc:/host-etc"]}}
-add("host-path mount via add_volumes", tpl, field="catalog.templates[0].overrides", value="/etc:/host-etc")
+# checked once the template meets its images (built-in or catalog): named by template id and service
+add("host-path mount via add_volumes", tpl, field="templates[custom].overrides.%s.add_volumes[0]" % CUSTOM,
+    value="/etc:/host-etc")
 add("mount inside the project (control)", catalog(volumes=["./data:/data"]), ok=True, check=_has_custom)
 add("named volume (control)", catalog(volumes=["cache:/cache"]), ok=True, check=_has_custom)
 # -- credential files named like project files ----------------------------------------------------------------
-for name in ("environment.json", "docker-compose.yml", ".credentials.json", "current", "releases", ".", "..",
-             "history.jsonl", ".lock"):
+for name in ("environment.json", "docker-compose.yml", ".credentials.json", "current", "releases", ".", ".."):
     add("credential file named %s" % name, with_provider(name), field="catalog.providers[0].file", value=name,
+        args={"provider_keys": {"acme": new_marker("cred")}})
+# names the layout uses only below releases/ are free at the top of the project
+for name in ("history.jsonl", ".lock"):
+    add("credential file named %s (control)" % name, with_provider(name), ok=True,
         args={"provider_keys": {"acme": new_marker("cred")}})
 add("credential file acme.json (control)", with_provider("acme.json"), ok=True,
     args={"provider_keys": {"acme": new_marker("cred")}},

@@ -39,7 +39,12 @@ def _spell(pattern: object, name: str, lookalike: str) -> object:
 
 
 def _option_cases(module: str, option: str, name: str, lookalike: str, empty: bool = True,
-                  field: str = "", skip: tuple = ()) -> List[Case]:
+                  field: str = "", skip: tuple = (), converted: tuple = ()) -> List[Case]:
+    """Cases for one name option; ``converted``: NOT_STR labels that Ansible turns into a valid name.
+
+    Ansible converts an int or bool given for a ``str`` option to its text (with a warning of its
+    own); when that text is a valid name (``12``), the option takes it like any other.
+    """
     out = []
     for label, pattern, _q in BAD_NAMES:
         if label in skip:
@@ -50,6 +55,9 @@ def _option_cases(module: str, option: str, name: str, lookalike: str, empty: bo
     if empty:
         out.append(Case("%s %s: empty" % (module, option), module, {option: ""}, field=field or option, value=""))
     for label, value in NOT_STR:
+        if label in converted:
+            out.append(Case("%s %s: %s" % (module, option, label), module, {option: value}, ok=True))
+            continue
         out.append(Case("%s %s: %s" % (module, option, label), module, {option: _spell(value, name, lookalike)},
                         field=field or option))
     return out
@@ -60,14 +68,16 @@ def _providers(asr: object) -> dict:
 
 
 CASES: List[Case] = []
-CASES += _option_cases("voice_compose", "deployment", "support", "supp" + CYR_O + "rt")
-CASES += _option_cases("voice_compose", "service_prefix", "sales", "sal" + CYR_E + "s", empty=False)
+CASES += _option_cases("voice_compose", "deployment", "support", "supp" + CYR_O + "rt", converted=("int",))
+CASES += _option_cases("voice_compose", "service_prefix", "sales", "sal" + CYR_E + "s", empty=False,
+                       converted=("int",))
 CASES += [Case("voice_compose service_prefix: 64+ after prefixing", "voice_compose", {"service_prefix": LONG},
                field="service_prefix", value=LONG)]
 CASES += _option_cases("voice_compose", "template", "openai", CYR_O + "penai")
 CASES += _option_cases("voice_env", "template", "openai", CYR_O + "penai")
 # a file name, not a DNS label: long and non-ASCII names are valid file names
-CASES += _option_cases("voice_compose", "compose_file", "docker-compose.yml", "", skip=("64 chars", "look-alike"))
+CASES += _option_cases("voice_compose", "compose_file", "docker-compose.yml", "", skip=("64 chars", "look-alike"),
+                       converted=("int", "bool"))
 CASES += [
     Case("voice_compose compose_file: %s" % name, "voice_compose", {"compose_file": name},
          field="compose_file", value=name)

@@ -22,6 +22,7 @@ from .model import (
     RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
 from .registry import Registry, builtin, image_class
+from .. import layout
 from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
 from . import templates as builtin_templates
 
@@ -33,6 +34,14 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     HAS_PYDANTIC = False
     PYDANTIC_IMPORT_ERROR = exc
     BaseModel = object  # type: ignore[misc,assignment]
+
+class FieldProblem(ValueError):
+    """A model validator's problem with one of the model's fields: the error is located at that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super(FieldProblem, self).__init__(message)
+        self.field = field
+
 
 RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
 
@@ -94,7 +103,7 @@ if HAS_PYDANTIC:
             """The default follows the value rule; a secret variable's default is never quoted."""
             problem = None if self.default is None else text_problem(self.default)
             if problem:
-                raise ValueError("default %s%s" % ("" if self.secret else "%r " % self.default, problem))
+                raise FieldProblem("default", "%s%s" % ("" if self.secret else "%r " % self.default, problem))
             return self
 
     class CatalogHealthcheck(BaseModel):
@@ -191,6 +200,15 @@ if HAS_PYDANTIC:
         description: str = ""
         env: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         file: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+        @field_validator("file")
+        @classmethod
+        def _file(cls, value: Optional[str]) -> Optional[str]:
+            if value is not None and (not layout.plain_relative(value) or layout.reserved(value)):
+                raise ValueError("%r is not a name a credential file may take: the project directory uses it (%s)"
+                                 % (value, ", ".join(layout.RESERVED)) if layout.reserved(value)
+                                 else "%r is not a plain file name" % value)
+            return value
 
     class CatalogOverride(BaseModel):
         model_config = _STRICT
@@ -299,7 +317,9 @@ def validate(data: Any) -> "Catalog":
         for err in exc.errors()[:5]:
             msg = _INTERNAL.sub("", err["msg"].replace("\n", " "))
             if err["type"] == "value_error":  # our own validators: the message quotes the value
-                problems.append("%s: %s" % (_location(err["loc"]), msg[len("Value error, "):]
+                cause = (err.get("ctx") or {}).get("error")
+                loc = tuple(err["loc"]) + ((cause.field,) if isinstance(cause, FieldProblem) else ())
+                problems.append("%s: %s" % (_location(loc), msg[len("Value error, "):]
                                             if msg.startswith("Value error, ") else msg))
             elif err["loc"] and err["loc"][-1] == "default":  # an env default may belong to a secret variable
                 problems.append("%s: %s" % (_location(err["loc"]), msg))
@@ -310,16 +330,17 @@ def validate(data: Any) -> "Catalog":
 
 def _check_unique(catalog: "Catalog") -> None:
     """Refuse an image, template or provider defined twice in one catalog (the last one would win)."""
-    for section, entries, ident in (
-            ("images", catalog.images, lambda e: "%s/%s" % (e.role, e.name)),
-            ("providers", catalog.providers, lambda e: e.name),
-            ("templates", catalog.templates, lambda e: e.id)):
-        first: Dict[str, int] = {}
+    for section, entries, field, ident in (
+            ("images", catalog.images, "name", lambda e: (e.role, e.name)),
+            ("providers", catalog.providers, "name", lambda e: e.name),
+            ("templates", catalog.templates, "id", lambda e: e.id)):
+        first: Dict[Any, int] = {}
         for index, entry in enumerate(entries):
             key = ident(entry)
             if key in first:
-                raise RegistryError("catalog.%s[%d]: %r is already defined at catalog.%s[%d]; each may appear once"
-                                    % (section, index, key, section, first[key]))
+                raise RegistryError("catalog.%s[%d].%s: %r%s is already defined at catalog.%s[%d]; each may appear once"
+                                    % (section, index, field, getattr(entry, field),
+                                       " (role %s)" % entry.role if section == "images" else "", section, first[key]))
             first[key] = index
     served: Dict[Tuple[str, str], int] = {}
     for index, entry in enumerate(catalog.images):

@@ -276,8 +276,9 @@ class Registry:
         for role in slots:
             name = providers.get(role)
             if not name:
-                raise RegistryError("providers.%s: a %s stack needs a %s provider; choose from: %s"
-                                    % (role, stack, role, ", ".join(sorted(self.role_providers.get(role, {})))))
+                raise RegistryError("providers.%s: %s; a %s stack needs a provider for %s, one of: %s"
+                                    % (role, "missing" if name is None else "%r names no provider" % (name,), stack,
+                                       role, ", ".join(sorted(self.role_providers.get(role, {})))))
             chosen[role] = self.provider_image(role, name)
         ident = "%s-%s" % (stack, "-".join(providers[r] for r in slots))
         kind: StackKind = "modular" if stack == "modular" else "sts"

@@ -59,7 +59,7 @@ CASES = {
     "compose_document: publish_address int": (lambda: compose_document("openai", publish_address=5),
                                               "publish_address: 5 is not an IP address"),
     "compose_document: long prefix": (lambda: compose_document("openai", service_prefix="p" * 60),
-                                      "service_prefix: container name"),
+                                      "makes the container name"),
     "survey_spec: int": (lambda: survey_spec(5), "got int"),
     "survey_answers: list": (lambda: survey_answers(TaggedList([1]), "openai"),
                              "answers: expected the mapping of survey answers, got list"),

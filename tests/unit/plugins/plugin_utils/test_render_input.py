@@ -98,7 +98,8 @@ def test_names_longer_than_a_dns_label_after_prefixing_are_refused() -> None:
     with pytest.raises(RenderError) as caught:
         render(REG, OPENAI, "demo", service_prefix=too_long, allow_missing=True)
     msg = one_line(caught.value)
-    assert msg.startswith("service_prefix: container name '%s-" % too_long) and "64 characters" in msg, msg
+    assert msg.startswith("service_prefix: %r makes the container name '%s-" % (too_long, too_long)) \
+        and "64 characters" in msg, msg
 
 
 def test_a_long_network_name_after_prefixing_is_refused() -> None:
@@ -107,7 +108,7 @@ def test_a_long_network_name_after_prefixing_is_refused() -> None:
     with pytest.raises(RenderError) as caught:
         render(reg, reg.template("net"), "demo", service_prefix="pre", allow_missing=True)
     msg = one_line(caught.value)
-    assert msg.startswith("service_prefix: network name 'pre-%s'" % ("n" * 60)), msg
+    assert msg.startswith("service_prefix: 'pre' makes the network name 'pre-%s'" % ("n" * 60)), msg
 
 
 @pytest.mark.parametrize("spec", ["15001:5001\n", " 15001:5001", "15001:5001 ", "١٥٠٠١:5001", "15001:٥٠٠١",

@@ -86,7 +86,7 @@ def test_a_bad_network_name_is_refused(value: str) -> None:
                                             ("caf\udce9", "not valid UTF-8")])
 def test_an_env_default_follows_the_value_rule(value: str, problem: str) -> None:
     msg = refused({"images": [image(env=[{"name": "GREETING", "default": value}])]})
-    assert msg.startswith("catalog.images[0].env[0]: default %r " % value) and problem in msg, msg
+    assert msg.startswith("catalog.images[0].env[0].default: %r " % value) and problem in msg, msg
     msg = refused({"templates": [template(overrides={"avr-core": {"env": {"SYSTEM_MESSAGE": value}}})]})
     assert msg.startswith("catalog.templates[0].overrides.avr-core.env: %r " % value) and problem in msg, msg
 
@@ -128,17 +128,17 @@ def test_the_builtin_data_follows_the_value_rule_too() -> None:
 
 def test_an_image_defined_twice_is_refused() -> None:
     msg = refused({"images": [image(), image(name="other"), image(image="example/acme-asr:2")]})
-    assert msg == "catalog.images[2]: 'asr/acme-asr' is already defined at catalog.images[0]; each may appear once"
+    assert msg == "catalog.images[2].name: 'acme-asr' (role asr) is already defined at catalog.images[0]; each may appear once"
 
 
 def test_a_template_defined_twice_is_refused() -> None:
     msg = refused({"templates": [template(), template(description="second")]})
-    assert msg == "catalog.templates[1]: 'acme' is already defined at catalog.templates[0]; each may appear once"
+    assert msg == "catalog.templates[1].id: 'acme' is already defined at catalog.templates[0]; each may appear once"
 
 
 def test_a_provider_defined_twice_is_refused() -> None:
     msg = refused({"providers": [{"name": "acme", "env": "A_KEY"}, {"name": "acme", "env": "B_KEY"}]})
-    assert msg == "catalog.providers[1]: 'acme' is already defined at catalog.providers[0]; each may appear once"
+    assert msg == "catalog.providers[1].name: 'acme' is already defined at catalog.providers[0]; each may appear once"
 
 
 def test_two_images_serving_one_provider_in_one_role_are_refused() -> None:
@@ -318,3 +318,15 @@ def test_odd_catalog_shapes_give_one_line(data: Any, start: str) -> None:
     msg = refused(data)
     assert msg.startswith(start), msg
     assert "CatalogImage" not in msg
+
+
+@pytest.mark.parametrize("name", ["environment.json", "docker-compose.yml", ".credentials.json", "current",
+                                  "releases", "asterisk", ".docker-compose.yml.abcd1234", ".", ".."])
+def test_a_credential_file_may_not_take_a_name_of_the_project_layout(name: str) -> None:
+    msg = refused({"providers": [{"name": "acme", "file": name}]})
+    assert msg.startswith("catalog.providers[0].file: %r is not" % name), msg
+
+
+def test_a_credential_file_may_take_a_name_the_layout_uses_only_below_releases() -> None:
+    for name in ("history.jsonl", ".lock", "acme.json"):
+        assert effective_registry({"providers": [{"name": "acme", "file": name}]}).providers["acme"].file == name

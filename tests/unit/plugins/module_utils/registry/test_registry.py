@@ -218,7 +218,7 @@ def test_check_refuses_bad_images(img: Image, changes: Dict[str, Any], message: 
                                                    r"'deepgram'\?$"),
     (lambda r: r.select(stack="modulr", providers={}), r"stack: unknown stack kind 'modulr'; did you mean 'modular'"),
     (lambda r: r.select(stack="modular", providers={"asr": "deepgram", "llm": "openai"}),
-     r"providers\.tts: a modular stack needs a tts provider; choose from: deepgram, google$"),
+     r"providers\.tts: missing; a modular stack needs a provider for tts, one of: deepgram, google$"),
     (lambda r: r.select(stack="sts", providers={"sts": "openai", "asr": "deepgram"}),
      r"providers\.asr: a sts stack takes providers for sts only"),
     (lambda r: r.select(stack="sts", providers={"sts": "ultravx"}), r"did you mean 'ultravox'\?"),
