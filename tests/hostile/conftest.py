@@ -71,5 +71,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line("%-14s %3d tried  %3d hold  %3d fail" % ("all", total, holding, total - holding))
     (OUTPUT / "summary.json").write_text(json.dumps(
         {c: {"tried": d["tried"], "holding": d["holding"]} for c, d in rows.items()}, indent=2) + "\n")
-
-

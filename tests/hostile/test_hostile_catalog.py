@@ -173,5 +173,3 @@ def test_catalog(ansible, seeded: Path, tmp_path: Path) -> None:
     began = time.monotonic()
     outcomes = run_batch(ansible, tmp_path / "cases", seeded, CASES)
     hold("catalog", outcomes, time.monotonic() - began)
-
-

@@ -188,7 +188,7 @@ def test_failed_runs_change_nothing_whatever_the_mode_owner_or_file(ansible: Ans
     # the target's own check of a secret file's real mode, without the controller in front of it
     case("files", "secret file open to the group", {"files": [
         {"name": "docker-compose.yml", "content": "x: 1\n", "mode": "u=rw,g=u", "secret": True}]},
-         ["mode: 'u=rw,g=u'", "0660"])
+        ["mode: 'u=rw,g=u'", "0660"])
     nested = tmp_path / "fresh-nested"
     files.append({"case": "fresh nested dir", "project_dir": str(nested / "a" / "b"), "files": [
         {"name": "docker-compose.yml", "content": "x: 1\n", "mode": "a=u", "secret": True}]})
@@ -263,8 +263,8 @@ HAND_WRITTEN = {
 }
 
 
-def test_diff_never_prints_an_old_key_and_common_word_keys_change_no_other_line(ansible: Ansible,
-                                                                               tmp_path: Path) -> None:
+def test_diff_never_prints_an_old_key_and_common_word_keys_change_no_other_line(
+        ansible: Ansible, tmp_path: Path) -> None:
     projects = tmp_path / "projects"
     switched = projects / "switched"
     run_cases(ansible, tmp_path, compose=[{"case": "anthropic", "project_dir": str(switched),

@@ -35,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     PYDANTIC_IMPORT_ERROR = exc
     BaseModel = object  # type: ignore[misc,assignment]
 
+
 class FieldProblem(ValueError):
     """A model validator's problem with one of the model's fields: the error is located at that field."""
 
@@ -44,6 +45,7 @@ class FieldProblem(ValueError):
 
 
 RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
+
 
 def _texts(values: Any, allow_newlines: bool = False) -> Any:
     """``values`` (a string, or strings in a list or mapping) if each passes the value rule (model.text_problem)."""

@@ -139,8 +139,8 @@ HEALTHY = {"images": [{
 }], "templates": [{"id": "probe", "stack": "plain", "extras": ["app/probe"]}]}
 
 
-def test_healthcheck_command_and_env_reach_compose_literally(tmp_path: Path,
-                                                          docker_compose: List[str]) -> None:
+def test_healthcheck_command_and_env_reach_compose_literally(
+        tmp_path: Path, docker_compose: List[str]) -> None:
     reg = effective_registry(json.loads(json.dumps(HEALTHY)))
     out = render(reg, reg.template("probe"), "probe", allow_missing=True)
     svc = out.document["services"]["probe"]

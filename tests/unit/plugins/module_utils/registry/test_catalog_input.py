@@ -237,7 +237,7 @@ def test_a_catalog_that_is_not_a_mapping_names_its_plain_type(data: Any, name: s
 def test_plain_data_unwraps_tagged_types() -> None:
     data = plain_data({TaggedStr("images"): TaggedList([{TaggedStr("name"): TaggedStr("x")}])})
     assert data == {"images": [{"name": "x"}]}
-    assert type(next(iter(data))) is str and type(data["images"]) is list
+    assert next(iter(data)).__class__ is str and data["images"].__class__ is list
     assert type_name(TaggedList()) == "list" and type_name(None) == "null"
 
 
