@@ -19,12 +19,13 @@ from .model import (
     NAME_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider, RegistryError,
     ServiceOverride, Template,
 )
+from .model import Probe
 from .registry import Registry, builtin, image_class
 from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
 from . import templates as builtin_templates
 
 try:
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
     HAS_PYDANTIC = True
     PYDANTIC_IMPORT_ERROR: Optional[BaseException] = None
 except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
@@ -55,6 +56,18 @@ if HAS_PYDANTIC:
         retries: Optional[int] = Field(default=None, ge=0)
         start_period: Optional[str] = None
 
+    class CatalogProbe(BaseModel):
+        """A readiness probe of the health gate: ``{type: tcp, port: 5001}`` or ``{type: health}``."""
+        model_config = _STRICT
+        type: Literal["tcp", "health"]
+        port: Optional[int] = Field(default=None, ge=1, le=65535)
+
+        @model_validator(mode="after")
+        def _port_for_tcp(self) -> "CatalogProbe":
+            if (self.type == "tcp") != (self.port is not None):
+                raise ValueError("a tcp probe needs a port and a health probe takes none")
+            return self
+
     class CatalogImage(BaseModel):
         model_config = _STRICT
         role: RoleName
@@ -78,6 +91,8 @@ if HAS_PYDANTIC:
         tag_policy: str = DEFAULT_POLICY
         pinned_tag: Optional[str] = Field(default=None, pattern=TAG_RE.pattern)
         pinned_digest: Optional[str] = Field(default=None, pattern=DIGEST_RE.pattern)
+        #: readiness probes of the health gate (None: derived from the image data; []: none)
+        probes: Optional[List[CatalogProbe]] = None
 
         @field_validator("tag_policy")
         @classmethod
@@ -175,6 +190,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
                                                         hc.start_period),
         depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
+        probes=None if entry.probes is None else tuple(Probe(p.type, p.port) for p in entry.probes),
     )
     return img
 
