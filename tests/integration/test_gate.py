@@ -155,7 +155,7 @@ def test_bad_release_is_rolled_back(fleet: Fleet, deployed: str, fault: str, hea
     assert records[0]["tags"]["avr-core"] == V2 and failed != deployed
     assert current(fleet) == deployed
     assert_runs(fleet, V1)
-    message = next(line for line in proc.stdout.splitlines() if "failed the health gate:" in line)
+    message = failure_message(proc.stdout)
     prefix = fleet.hosts[HOST].vars["stack_service_prefix"]
     assert "%s-avr-core" % prefix in message and named in message, message
     assert logged in message, "the failure message quotes the service's log: " + message
@@ -182,6 +182,12 @@ def test_good_release_passes_and_rerun_watches_nothing(fleet: Fleet, deployed: s
     assert "skipping: [%s]" % HOST in _task_output(proc.stdout, "Watch the services this run started"), \
         "a re-run without a change has nothing to watch"
     assert current(fleet) == new
+
+
+def failure_message(stdout: str) -> str:
+    """The role's failure message (it spans lines: it quotes the log), up to the play recap."""
+    start = stdout.index("failed the health gate:")
+    return stdout[start:stdout.index("PLAY RECAP", start)]
 
 
 def _task_output(stdout: str, title: str) -> str:
