@@ -49,7 +49,8 @@ options:
       - The services to judge, by deployed service name, each with C(container) (default the service
         name), C(network) (the network whose IP address C(tcp) probes connect to; default the
         container's first network) and C(probes), a list of C({type: tcp, port: <container port>}) or
-        C({type: health}). This is the C(gate) result of M(voiceops.avr.voice_compose), or part of it.
+        C({type: health}); a null or empty value is a container named like the service, without probes.
+      - This is the C(gate) result of M(voiceops.avr.voice_compose), or part of it.
     type: dict
     required: true
   window:
@@ -200,7 +201,7 @@ def check_services(services):
         raise ValueError("services: give at least one service to judge")
     for name, spec in services.items():
         where = "services.%s" % name
-        spec = {} if spec is None else spec
+        spec = spec or {}
         if not isinstance(spec, dict):
             raise ValueError("%s: %r is not a mapping with container, network and probes" % (where, spec))
         unknown = sorted(set(spec) - {"container", "network", "probes"})
