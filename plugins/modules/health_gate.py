@@ -34,9 +34,9 @@ description:
     change costs nothing.
   - "Limits: the TCP probe reaches container IP addresses from the target, as on a Linux Docker host
     (user-defined bridge networks are routed from the host), or from a container on the host's network.
-    Where the engine runs in a VM (Docker Desktop, a remote C(DOCKER_HOST)) container IPs are not
-    reachable and C(tcp) probes fail with C(unreachable); give such hosts images with health checks
-    (C(health) probes) or O(services) without C(tcp) probes. The window is measured against
+    Where the engine runs in a VM (Docker Desktop, a remote C(DOCKER_HOST)) container IPs are usually
+    not reachable and C(tcp) probes fail (refused, no route or timeout); give such hosts images with
+    health checks (C(health) probes), or set the image's C(probes) in a catalog. The window is measured against
     C(State.StartedAt), so the target's clock and the engine's must agree (the same host)."
   - Runs only the C(docker) CLI (C(docker inspect), C(docker logs)); the Docker SDK for Python is not needed.
 author:
@@ -46,10 +46,10 @@ extends_documentation_fragment:
 options:
   services:
     description:
-      - The services to judge, by deployed service name, each with C(container) (default the service
+      - "The services to judge, by deployed service name, each with C(container) (default the service
         name), C(network) (the network whose IP address C(tcp) probes connect to; default the
         container's first network) and C(probes), a list of C({type: tcp, port: <container port>}) or
-        C({type: health}); a null or empty value is a container named like the service, without probes.
+        C({type: health}); a null or empty value is a container named like the service, without probes."
       - This is the C(gate) result of M(voiceops.avr.voice_compose), or part of it.
     type: dict
     required: true
