@@ -305,7 +305,8 @@ def crash(item, first):
     health = (state.get("Health") or {}).get("Status")
     if health == "unhealthy":
         log = (state.get("Health") or {}).get("Log") or [{}]
-        output = " ".join(str(log[-1].get("Output", "")).split())[:200]
+        lines = [line.strip() for line in str(log[-1].get("Output", "")).splitlines() if line.strip()]
+        output = lines[-1][:200] if lines else ""
         return "is unhealthy (its health check failed%s)" % (": " + output if output else "")
     return None
 

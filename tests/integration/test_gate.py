@@ -135,6 +135,7 @@ def deployed(fleet: Fleet) -> str:
     """v1.0.0 deployed and active; the release every failing scenario must come back to."""
     proc, took = rollout(fleet, V1)
     assert proc.returncode == 0, proc.stdout[-6000:]
+    print("gate timing: first deployment of v1.0.0 (pulls included): %.1f s" % took)
     assert took < MINUTE, "a rollout of one host took %.1f s" % took
     assert_runs(fleet, V1)
     return current(fleet)
@@ -161,12 +162,16 @@ def test_bad_release_is_rolled_back(fleet: Fleet, deployed: str, fault: str, hea
     assert logged in message, "the failure message quotes the service's log: " + message
     assert "Rolled back to release %s, which is active again." % deployed in message, message
     assert "avr-core" in records[1]["reason"], records[1]
+    print("gate timing: %s: rollout of v1.1.0 with the fault, failed gate and automatic rollback: %.1f s "
+          "(health gate task %s)" % (fault, took, task_time(proc.stdout, "Watch the services this run started")))
     assert took < MINUTE, "rollout + automatic rollback took %.1f s" % took
 
 
 def test_good_release_passes_and_rerun_watches_nothing(fleet: Fleet, deployed: str) -> None:
     proc, took = rollout(fleet, V2)
     assert proc.returncode == 0, proc.stdout[-8000:]
+    print("gate timing: rollout of a good v1.1.0: %.1f s (health gate task %s)"
+          % (took, task_time(proc.stdout, "Watch the services this run started")))
     assert took < MINUTE, "a rollout of one host took %.1f s" % took
     assert_runs(fleet, V2)
     new = current(fleet)
@@ -179,6 +184,8 @@ def test_good_release_passes_and_rerun_watches_nothing(fleet: Fleet, deployed: s
     assert proc.returncode == 0, proc.stdout[-8000:]
     assert recap(proc.stdout)[HOST]["changed"] == 0, proc.stdout[-8000:]
     assert containers(fleet) == before, "a re-run without a change restarted something"
+    print("gate timing: re-run without a change: %.1f s (health gate task %s)"
+          % (took, task_time(proc.stdout, "Watch the services this run started")))
     assert "skipping: [%s]" % HOST in _task_output(proc.stdout, "Watch the services this run started"), \
         "a re-run without a change has nothing to watch"
     assert current(fleet) == new
@@ -188,6 +195,23 @@ def failure_message(stdout: str) -> str:
     """The role's failure message (it spans lines: it quotes the log), up to the play recap."""
     start = stdout.index("failed the health gate:")
     return stdout[start:stdout.index("PLAY RECAP", start)]
+
+
+def task_time(stdout: str, title: str) -> str:
+    """What profile_tasks says the task took (summed over its runs), e.g. '12.41 s (2 runs)'."""
+    lines = stdout.splitlines()
+    seconds = []
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("TASK [") and title in line:
+            # the next task header's timestamp line holds this task's duration: "(0:00:12.345)"
+            for later in lines[index + 2:]:
+                if later.startswith("TASK [") or later.startswith("PLAY RECAP"):
+                    stamp = lines[lines.index(later, index + 2) + 1]
+                    if "(" in stamp:
+                        h, m, sec = stamp.split("(", 1)[1].split(")", 1)[0].split(":")
+                        seconds.append(int(h) * 3600 + int(m) * 60 + float(sec))
+                    break
+    return "%.2f s (%d runs)" % (sum(seconds), len(seconds)) if seconds else "not run"
 
 
 def _task_output(stdout: str, title: str) -> str:

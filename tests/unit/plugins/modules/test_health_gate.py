@@ -38,6 +38,8 @@ def test_parse_time_reads_dockers_nanoseconds_and_zero_time() -> None:
     (item(restarts=1), "exited and was restarted by Docker 1 time(s) since it was started"),
     (item("created"), "is created, not running"),
     (item(health="unhealthy"), "is unhealthy (its health check failed: HTTP Error 503: Service Unavailable)"),
+    (item(health="unhealthy", Health={"Status": "unhealthy", "Log": [{"Output": "Traceback:\n  x\nOSError: refused\n"}]}),
+     "is unhealthy (its health check failed: OSError: refused)"),
 ])
 def test_crash_gives_one_line_reason(data: Dict[str, Any], reason: Optional[str]) -> None:
     assert crash(data, STARTED) == reason
