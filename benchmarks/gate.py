@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--window", type=float, default=12, help="stability window (the role's default: 12)")
-    parser.add_argument("--timeout", type=float, default=30, help="ready timeout (the role's default: 30)")
+    parser.add_argument("--timeout", type=float, default=20, help="ready timeout (the role's default: 20)")
     parser.add_argument("--prefix", default="voiceops-gatebench", help="compose project prefix")
     parser.add_argument("--out", default="/tmp/voiceops-gate-bench.json")
     opts = parser.parse_args()

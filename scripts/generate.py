@@ -135,7 +135,7 @@ RELEASE_OPTIONS: Dict[str, Any] = {
                                    "fails the gate as soon as it is seen.",
                                    "A little longer than the 10 s after which Docker treats a container as started "
                                    "successfully (and resets its restart back-off); V(0) only checks readiness."]},
-    "stack_ready_timeout": {"type": "int", "default": 30,
+    "stack_ready_timeout": {"type": "int", "default": 20,
                             "description": ["Seconds the readiness probes of the services the run started may take "
                                             "to pass (a TCP connection to the container port, or Docker's health "
                                             "status; probes are image data of the registry or catalog)."]},

@@ -65,7 +65,7 @@ FLEET_VARS: Dict[str, Any] = dict(
     stack_catalog=_catalog(),
     stack_tag_environment="prod",
     stack_wait_timeout=30,
-    stack_ready_timeout=15,
+    stack_ready_timeout=10,
     stack_releases_keep=10,
 )
 
@@ -126,7 +126,7 @@ def rollout(fl: Fleet, tag: str, faults: str = "", **extra: Any) -> Tuple[subpro
 SCENARIOS = [
     ("exit", False, "avr-core", "exits at once (STANDIN_FAULTS: exit)"),
     ("exit-after:3", False, "avr-core", "exits after 3 s (STANDIN_FAULTS: exit-after)"),
-    ("no-listen", False, "not ready within 15 s: port 5001", "never listens (STANDIN_FAULTS: no-listen)"),
+    ("no-listen", False, "not ready within 10 s: port 5001", "never listens (STANDIN_FAULTS: no-listen)"),
     ("unhealthy", True, "avr-core", "answers /health with 503 (STANDIN_FAULTS: unhealthy)"),
 ]
 
