@@ -161,6 +161,7 @@ def test_bad_release_is_rolled_back(fleet: Fleet, deployed: str, fault: str, hea
     prefix = fleet.hosts[HOST].vars["stack_service_prefix"]
     assert "%s-avr-core" % prefix in message and named in message, message
     assert logged in message, "the failure message quotes the service's log: " + message
+    assert "\x1b" not in message and "\\u001b" not in message, "terminal escapes in the message: " + message
     assert "Rolled back to release %s, which is active again." % deployed in message, message
     assert "avr-core" in records[1]["reason"], records[1]
     # the gate judged the new release (unless compose's --wait saw the unhealthy container first), then the
