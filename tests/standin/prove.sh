@@ -94,7 +94,7 @@ cleanup() {
         dc_all logs --no-color --tail 15 >&2 || true
     fi
     dc_all down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
-    docker rm -f $(docker ps -aq --filter "label=org.voiceops.proof=$PROJECT") >/dev/null 2>&1 || true
+    docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -382,7 +382,7 @@ until [[ $(health "$addr") == 503* && $(health "$old_addr") == 200* ]]; do
 done
 fault_line "$cid" "standin: version $NEW_V answers /health with 503 (STANDIN_FAULTS: unhealthy)"
 say "STANDIN_FAULTS=$NEW_V=unhealthy: /health 503; v$OLD_V given faults of v$NEW_V: /health 200"
-docker rm -f $(docker ps -aq --filter "label=org.voiceops.proof=$PROJECT") >/dev/null
+docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null
 
 # --- loopback-only publishing and the subnet ----------------------------------------------
 published=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Ports}}' | tr ',' '\n' | grep -- '->' || true)
