@@ -15,7 +15,9 @@
 #      STANDIN_VERSION unset), and each repository also as :v<version> for every version of
 #      STANDIN_VERSIONS (localhost:5000/mysql:v1.0.0, ...:v1.1.0: the same plus STANDIN_VERSION
 #      and label org.voiceops.standin.version, so every tag has its own manifest digest; for
-#      rollout tests, see tests/standin/README.md)
+#      rollout tests, see tests/standin/README.md; a version's faults for the health gate tests
+#      (exit, exit-after, no-listen, unhealthy) are set at run time with STANDIN_FAULTS, so no
+#      tag per fault is pushed)
 #
 # Idempotent and fast on a re-run: an image (each pushed tag is one) is rebuilt only when
 # missing, when its recipe (label org.voiceops.recipe) changed, or with FORCE=1; the registry

@@ -131,6 +131,17 @@ RELEASE_OPTIONS: Dict[str, Any] = {
                                             "is running/healthy: C(url), C(status) (default 200)."]},
     "stack_health_timeout": {"type": "int", "default": 60,
                              "description": ["Seconds the HTTP checks may take to pass."]},
+    "stack_stability_window": {"type": "int", "default": 12,
+                               "description": [
+                                   "Seconds each service the run started or restarted must run, from its start, "
+                                   "without exiting or being restarted by Docker (voiceops.avr.health_gate); a crash "
+                                   "fails the gate as soon as it is seen.",
+                                   "A little longer than the 10 s after which Docker treats a container as started "
+                                   "successfully (and resets its restart back-off); V(0) only checks readiness."]},
+    "stack_ready_timeout": {"type": "int", "default": 20,
+                            "description": ["Seconds the readiness probes of the services the run started may take "
+                                            "to pass (a TCP connection to the container port, or Docker's health "
+                                            "status; probes are image data of the registry or catalog)."]},
     "stack_rollback_on_failure": {"type": "bool", "default": True,
                                   "description": ["Restore the last active release when a new one fails the gate."]},
     "stack_retry_failed": {"type": "bool", "default": False,

@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, readiness
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
     check_project_file, masked, registry_secret_vars,
@@ -152,6 +152,7 @@ class ActionModule(StackAction):
             for img, name in zip(stack_plan.images, out["services"])
         }
         out["credential_files"] = credential_files
+        out["gate"] = gate_data(rendered.document, stack_plan.images, out["services"])
         out["changed"] = bool(written.get("changed"))
         out["written"] = written.get("written", [])
         if written.get("backup_files"):
@@ -187,6 +188,20 @@ class ActionModule(StackAction):
                 after = HIDDEN
             diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
         return diffs
+
+
+def gate_data(document: Dict[str, Any], images: Any, services: List[str]) -> Dict[str, Any]:
+    """What the health gate (voiceops.avr.health_gate) needs per deployed service: its container, the
+    deployment network it is reached on and its readiness probes (image data, see registry.model.readiness)."""
+    networks = document.get("networks", {})
+    gate: Dict[str, Any] = {}
+    for img, name in zip(images, services):
+        spec = document["services"][name]
+        keys = list(spec.get("networks") or [])
+        network = networks.get(keys[0], {}).get("name", keys[0]) if keys else None
+        gate[name] = {"container": spec.get("container_name", name), "network": network,
+                      "probes": [{"type": p.type, "port": p.port} for p in readiness(img)]}
+    return gate
 
 
 def _sha1(text: str) -> str:

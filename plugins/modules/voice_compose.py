@@ -326,6 +326,26 @@ images:
       tag: v1.1.0
       digest: null
       tag_policy: avr
+gate:
+  description:
+    - Per deployed service, what the health gate (M(voiceops.avr.health_gate)) needs to judge it after a
+      start, C(container) (its container name), C(network) (the deployment network the probes reach it
+      on) and C(probes), its readiness probes. Probes are image data of the registry or catalog
+      (C(probes) of an image), derived when the image sets none, a C(health) probe (Docker must report
+      the container healthy) for an image with a health check, else a C(tcp) probe of its C(port),
+      else of the first TCP container port of its C(ports), else none.
+  returned: always
+  type: dict
+  version_added: 0.3.0
+  sample:
+    support-avr-core:
+      container: support-avr-core
+      network: support
+      probes: [{type: tcp, port: 5001}]
+    support-avr-mysql:
+      container: support-avr-mysql
+      network: support
+      probes: [{type: health, port: null}]
 backup_file:
   description: Backup of the previous compose file.
   returned: when O(backup=true) and the file changed

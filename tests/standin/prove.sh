@@ -17,6 +17,11 @@
 #     STANDIN_BROKEN_VERSIONS=1.1.0: v1.0.0's /health answers 200 with its version and the
 #     container turns healthy; v1.1.0's answers 503 {"status": "broken", ...}, it logs
 #     that it is marked broken, and the same healthcheck turns it unhealthy;
+#   * faults per version (STANDIN_FAULTS, for the health gate tests): avr-core:v1.1.0 with
+#     `exit` exits at once with status 1, with `exit-after:2` answers /health and exits with
+#     status 1 two seconds later, with `no-listen` runs but refuses connections, with `unhealthy`
+#     answers /health 503, each announcing its fault in one stdout line; v1.0.0 given the same
+#     settings for v1.1.0 has no fault;
 #   * every published port is bound to 127.0.0.1; the network has the requested subnet;
 #   * `docker compose down -v` leaves no container, network or volume of the project.
 #
@@ -89,6 +94,7 @@ cleanup() {
         dc_all logs --no-color --tail 15 >&2 || true
     fi
     dc_all down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -321,6 +327,62 @@ until [[ $(state avr-core-old) == healthy && $(state avr-core-new) == unhealthy 
     sleep 0.5
 done
 say "healthcheck: avr-core:v$OLD_V healthy, avr-core:v$NEW_V unhealthy; v$NEW_V logged that it is marked broken"
+
+# --- faults per version (STANDIN_FAULTS) ----------------------------------------------------
+fault_run() {  # fault_run <tag> <STANDIN_FAULTS> [docker run args...]: start detached, print the container id
+    local tag=$1 faults=$2
+    shift 2
+    docker run -d --label "org.voiceops.proof=$PROJECT" -p 127.0.0.1::5001 -e PORT=5001 \
+        -e STANDIN_FAULTS="$faults" "$@" "${PREFIX}agentvoiceresponse/avr-core:$tag"
+}
+fault_line() {  # fault_line <container> <line>: the line is on the container's stdout exactly once
+    local n
+    n=$(docker logs "$1" 2>/dev/null | grep -cxF "$2" || true)
+    [[ $n == 1 ]] || fail "expected once on stdout of $1 ($n times): $2"
+}
+exit_code() { docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1"; }
+# exit: status 1 at once
+cid=$(fault_run "v$NEW_V" "$NEW_V=exit")
+code=$(timeout 10 docker wait "$cid") || fail "avr-core:v$NEW_V with exit did not exit"
+[[ $code == 1 ]] || fail "avr-core:v$NEW_V with exit exited with $code, not 1"
+fault_line "$cid" "standin: version $NEW_V exits at once (STANDIN_FAULTS: exit)"
+say "STANDIN_FAULTS=$NEW_V=exit: exits at once with status 1"
+# exit-after:2: answers /health, then exits with status 1
+cid=$(fault_run "v$NEW_V" "$NEW_V=exit-after:2")
+started=$SECONDS
+addr=$(docker port "$cid" 5001 | head -n 1)
+deadline=$((SECONDS + 10))
+until [[ $(health "$addr") == 200* ]]; do
+    ((SECONDS < deadline)) || fail "avr-core:v$NEW_V with exit-after:2 never answered /health"
+    sleep 0.2
+done
+code=$(timeout 10 docker wait "$cid") || fail "avr-core:v$NEW_V with exit-after:2 did not exit"
+((SECONDS - started >= 2)) && [[ $code == 1 ]] || fail "exit-after:2: exit $code after $((SECONDS - started)) s"
+fault_line "$cid" "standin: version $NEW_V exits after 2 s (STANDIN_FAULTS: exit-after)"
+say "STANDIN_FAULTS=$NEW_V=exit-after:2: answered /health, exited with status 1 after $((SECONDS - started)) s"
+# no-listen: runs, but nothing accepts connections
+cid=$(fault_run "v$NEW_V" "$NEW_V=no-listen")
+sleep 1.5
+[[ $(exit_code "$cid") == "running 0" ]] || fail "avr-core:v$NEW_V with no-listen is $(exit_code "$cid")"
+addr=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+if python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], 5001), timeout=2)' "$addr" 2>/dev/null; then
+    fail "avr-core:v$NEW_V with no-listen accepts connections on $addr:5001"
+fi
+fault_line "$cid" "standin: version $NEW_V never listens (STANDIN_FAULTS: no-listen)"
+say "STANDIN_FAULTS=$NEW_V=no-listen: running, $addr:5001 refuses connections"
+# unhealthy: /health answers 503; the other version has no fault
+cid=$(fault_run "v$NEW_V" "$NEW_V=unhealthy")
+old=$(fault_run "v$OLD_V" "$NEW_V=exit,$NEW_V=unhealthy")
+addr=$(docker port "$cid" 5001 | head -n 1)
+old_addr=$(docker port "$old" 5001 | head -n 1)
+deadline=$((SECONDS + 10))
+until [[ $(health "$addr") == 503* && $(health "$old_addr") == 200* ]]; do
+    ((SECONDS < deadline)) || fail "unhealthy: v$NEW_V /health $(health "$addr"), v$OLD_V /health $(health "$old_addr")"
+    sleep 0.2
+done
+fault_line "$cid" "standin: version $NEW_V answers /health with 503 (STANDIN_FAULTS: unhealthy)"
+say "STANDIN_FAULTS=$NEW_V=unhealthy: /health 503; v$OLD_V given faults of v$NEW_V: /health 200"
+docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null
 
 # --- loopback-only publishing and the subnet ----------------------------------------------
 published=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Ports}}' | tr ',' '\n' | grep -- '->' || true)

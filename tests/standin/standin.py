@@ -25,6 +25,15 @@ answers 503 ``{"status": "broken", "version": ...}`` instead, and one line sayin
 is printed to stdout at startup: a host where the new version "fails its health
 check" for rollout tests.
 
+Faults (health gate tests): ``STANDIN_FAULTS`` (space or comma separated
+``<version>=<fault>`` entries; a leading ``v`` is ignored) gives the container's
+``STANDIN_VERSION`` one of these faults, announced by one line on stdout at startup:
+  * ``exit``: exits at once with status 1, listening on nothing;
+  * ``exit-after:<seconds>`` (default 3): works normally, then exits with status 1;
+  * ``no-listen``: runs (and answers SIGTERM) but never listens on any port;
+  * ``unhealthy``: as if listed in ``STANDIN_BROKEN_VERSIONS`` (``/health`` answers 503).
+A version without an entry (and the untagged image, whose version is null) has no fault.
+
 For every variable whose name ends in ``_URL`` and whose value is an http, https,
 ws or wss URL with a host, it tries a TCP connection to host:port every
 ``STANDIN_PROBE_INTERVAL`` seconds (default 1) until one succeeds or
@@ -119,6 +128,30 @@ def version_state(environ):
     listed = environ.get("STANDIN_BROKEN_VERSIONS", "").replace(",", " ").split()
     broken = {bare_version(word) for word in listed}
     return version, bare_version(version) in broken
+
+
+FAULTS = ("exit", "exit-after", "no-listen", "unhealthy")
+
+
+def version_fault(environ, version):
+    """(fault or None, seconds) for ``version`` from STANDIN_FAULTS (an unknown fault is logged, ignored)."""
+    if version is None:
+        return None, 0.0
+    for entry in environ.get("STANDIN_FAULTS", "").replace(",", " ").split():
+        listed, _sep, spec = entry.partition("=")
+        if bare_version(listed) != bare_version(version):
+            continue
+        fault, _colon, seconds = spec.partition(":")
+        if fault not in FAULTS:
+            log("ignoring STANDIN_FAULTS entry %r: the faults are %s" % (entry, ", ".join(FAULTS)))
+            continue
+        try:
+            delay = float(seconds) if seconds else 3.0
+        except ValueError:
+            log("ignoring STANDIN_FAULTS entry %r: %r is not a number of seconds" % (entry, seconds))
+            continue
+        return fault, delay
+    return None, 0.0
 
 
 def probe_targets():
@@ -245,12 +278,30 @@ def write_ports_file(ports):
 def main(argv):
     global VERSION, BROKEN
     VERSION, BROKEN = version_state(os.environ)
+    fault, delay = version_fault(os.environ, VERSION)
     if BROKEN:
         print("standin: version %s is marked broken (STANDIN_BROKEN_VERSIONS)" % VERSION, flush=True)
+    elif fault == "unhealthy":
+        BROKEN = True
+        print("standin: version %s answers /health with 503 (STANDIN_FAULTS: unhealthy)" % VERSION, flush=True)
+    if fault == "exit":
+        print("standin: version %s exits at once (STANDIN_FAULTS: exit)" % VERSION, flush=True)
+        return 1
     if argv:
         log("ignoring arguments: %d given" % len(argv))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: STOP.set())
+
+    if fault == "no-listen":
+        print("standin: version %s never listens (STANDIN_FAULTS: no-listen)" % VERSION, flush=True)
+        while not STOP.wait(0.5):
+            pass
+        return 0
+    if fault == "exit-after":
+        print("standin: version %s exits after %g s (STANDIN_FAULTS: exit-after)" % (VERSION, delay), flush=True)
+        deadline = time.time() + delay
+    else:
+        deadline = None
 
     servers = []
     for port in wanted_ports():
@@ -276,8 +327,12 @@ def main(argv):
         threading.Thread(target=probe, args=(name, host, port, attempts, interval),
                          daemon=True, name="probe-%s" % name).start()
 
-    while not STOP.wait(0.5):
-        pass
+    while not STOP.wait(0.2 if deadline else 0.5):
+        if deadline and time.time() >= deadline:
+            print("standin: version %s exiting now (STANDIN_FAULTS: exit-after)" % VERSION, flush=True)
+            for server in servers:
+                server.server_close()
+            return 1
     log("stopping")
     for server in servers:
         server.server_close()  # serve_forever threads are daemons; closing the sockets is enough

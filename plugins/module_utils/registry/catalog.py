@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
     DNS_LABEL_MAX, NAME_RE, PORT_SPEC_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
-    RegistryError, ServiceOverride, Template, text_problem, volume_problem,
+    Probe, RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
 from .registry import Registry, builtin, image_class
 from .. import layout
@@ -121,6 +121,18 @@ if HAS_PYDANTIC:
         def _value(cls, value: Any) -> Any:
             return _texts(value)
 
+    class CatalogProbe(BaseModel):
+        """A readiness probe of the health gate: ``{type: tcp, port: 5001}`` or ``{type: health}``."""
+        model_config = _STRICT
+        type: Literal["tcp", "health"]
+        port: Optional[int] = Field(default=None, ge=1, le=65535)
+
+        @model_validator(mode="after")
+        def _port_for_tcp(self) -> "CatalogProbe":
+            if (self.type == "tcp") != (self.port is not None):
+                raise ValueError("a tcp probe needs a port and a health probe takes none")
+            return self
+
     class CatalogImage(BaseModel):
         model_config = _STRICT
         role: RoleName
@@ -146,6 +158,8 @@ if HAS_PYDANTIC:
         pinned_digest: Optional[str] = Field(default=None, pattern=DIGEST_RE.pattern)
         #: host paths outside the project directory that ``volumes`` mount on purpose
         host_paths: List[str] = []
+        #: readiness probes of the health gate (None: derived from the image data; []: none)
+        probes: Optional[List[CatalogProbe]] = None
 
         @field_validator("tag_policy")
         @classmethod
@@ -380,6 +394,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
         depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
         host_paths=tuple(entry.host_paths),
+        probes=None if entry.probes is None else tuple(Probe(p.type, p.port) for p in entry.probes),
     )
     return img
 

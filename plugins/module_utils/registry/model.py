@@ -146,6 +146,19 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """How the health gate tells that a started service is ready (see `readiness`).
+
+    ``tcp``: a TCP connection to the container's ``port`` (from inside the deployment's network)
+    succeeds. ``health``: Docker reports the container ``healthy`` (the health check of the
+    registry or catalog image, or the one built into the image).
+    """
+
+    type: Literal["tcp", "health"]
+    port: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class Image:
     """A docker image the registry knows, with everything a service needs."""
 
@@ -178,6 +191,8 @@ class Image:
     pinned_digest: Optional[str] = None
     #: host paths outside the project directory that ``volumes`` mount on purpose (e.g. the docker socket)
     host_paths: Tuple[str, ...] = ()
+    #: readiness probes of the health gate; None derives them from the image data (see `readiness`)
+    probes: Optional[Tuple[Probe, ...]] = None
 
     @property
     def key(self) -> str:
@@ -372,3 +387,26 @@ class Template:
             if name == service:
                 return ovr
         return None
+
+
+_CONTAINER_TCP_PORT = re.compile(r"^(?:.*:)?(\d+)(?:/tcp)?$")
+
+
+def readiness(img: Image) -> Tuple[Probe, ...]:
+    """The readiness probes of ``img`` the health gate runs after the service (re)started.
+
+    The image's own ``probes`` when it sets them (``()``: none). Otherwise derived from its data: its
+    health check when it has one; else a TCP connection to ``port`` (the port its service listens on);
+    else to the first single TCP container port of ``ports``; else none.
+    """
+    if img.probes is not None:
+        return img.probes
+    if img.healthcheck is not None:
+        return (Probe("health"),)
+    if img.port is not None:
+        return (Probe("tcp", img.port),)
+    for entry in img.ports:
+        match = _CONTAINER_TCP_PORT.match(entry)
+        if match is not None:
+            return (Probe("tcp", int(match.group(1))),)
+    return ()
