@@ -43,16 +43,19 @@ _TEMP_SUFFIX = r"[a-z0-9_]{8}"
 
 
 def temp_prefix(name):
+    # type: (str) -> str
     """Prefix of the temporary files written next to ``name`` before they are renamed over it."""
     return "." + os.path.basename(name) + "."
 
 
 def is_temp_of(name, candidate):
+    # type: (str, str) -> bool
     """Whether the file name ``candidate`` is one of the temporary files of ``name`` (same directory)."""
     return re.match(r"\A%s%s\Z" % (re.escape(temp_prefix(name)), _TEMP_SUFFIX), candidate) is not None
 
 
 def plain_relative(name):
+    # type: (object) -> bool
     """Whether ``name`` is a relative path without empty, '.' or '..' parts."""
     if not isinstance(name, str) or not name or name.startswith("/") or "\x00" in name:
         return False
@@ -60,6 +63,7 @@ def plain_relative(name):
 
 
 def reserved(name, compose_file=COMPOSE_FILE):
+    # type: (str, str) -> bool
     """Whether the relative path ``name`` is (or is inside, or is a temporary file of) a name the layout uses."""
     first = name.split("/")[0]
     names = set(RESERVED) | {compose_file}
@@ -69,12 +73,14 @@ def reserved(name, compose_file=COMPOSE_FILE):
 
 
 def inside(root, path):
+    # type: (str, str) -> bool
     """Whether the absolute ``path`` is ``root`` or below it (both already resolved)."""
     root = root.rstrip("/") or "/"
     return path == root or path.startswith(root + "/") or root == "/"
 
 
 def confine(project, name):
+    # type: (str, str) -> str
     """The real path of ``project``/``name`` after following every symlink, when it stays inside the project.
 
     Raises ValueError with the reason otherwise (``name`` not a plain relative path, or a symlink

@@ -356,7 +356,7 @@ def _check_unique(catalog: "Catalog") -> None:
             if key in first:
                 raise RegistryError("catalog.%s[%d].%s: %r%s is already defined at catalog.%s[%d]; each may appear once"
                                     % (section, index, field, getattr(entry, field),
-                                       " (role %s)" % entry.role if section == "images" else "", section, first[key]))
+                                       " (role %s)" % getattr(entry, "role") if section == "images" else "", section, first[key]))
             first[key] = index
     served: Dict[Tuple[str, str], int] = {}
     for index, entry in enumerate(catalog.images):

@@ -56,6 +56,9 @@ def image_data(img: Image) -> Dict[str, Any]:
         "pinned_tag": img.pinned_tag,
         "pinned_digest": img.pinned_digest,
         "host_paths": list(img.host_paths),
+        "probes": None if img.probes is None else [
+            dict({"type": probe.type}, **({"port": probe.port} if probe.port is not None else {}))
+            for probe in img.probes],
         "env": [
             {
                 "name": v.name, "default": v.default, "required": v.required, "secret": v.secret,

@@ -12,7 +12,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     CoreImage, Healthcheck, Probe, RegistryError, readiness,
 )
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import render
 
 BUILTIN = builtin()
@@ -89,3 +89,14 @@ def test_voice_compose_returns_per_deployed_service_its_container_network_and_pr
         assert gate[name]["probes"] == [{"type": p.type, "port": p.port} for p in readiness(img)]
     assert gate[by_key["database/mysql"]]["probes"] == [{"type": "health", "port": None}]
     assert gate[by_key["app/avr-app"]]["probes"] == [{"type": "tcp", "port": 3000}]
+
+
+def test_catalog_probes_round_trip_through_image_data_and_count_in_the_digest() -> None:
+    core = image_data(builtin().images["core/avr-core"])
+    del core["key"]
+    assert core["probes"] is None  # derived from the image data
+    core["probes"] = [{"type": "tcp", "port": 6000}]
+    reg = effective_registry({"images": [core]})
+    assert image_data(reg.images["core/avr-core"])["probes"] == [{"type": "tcp", "port": 6000}]
+    core["probes"] = [{"type": "tcp", "port": 6001}]
+    assert effective_registry({"images": [core]}).digest != reg.digest
