@@ -347,8 +347,8 @@ class Releases(object):
                 # an append cut short (crash, full disk) or still being written: not a record yet
                 self.module.warn("%s: ignoring its unfinished last line" % self.history_file)
                 continue
-            self.module.fail_json(msg="%s line %d %s; the history is append-only, fix that line by hand; "
-                                      "nothing was changed" % (self.history_file, number, problem))
+            self.module.fail_json(msg="%s line %d %s; nothing was changed; the history is append-only, "
+                                      "fix that line by hand" % (self.history_file, number, problem))
         return records
 
     def ids(self):
