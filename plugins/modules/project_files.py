@@ -536,6 +536,8 @@ def main():
                 try:
                     os.makedirs(directory, int(mode, 8) if isinstance(mode, str) else mode)
                 except OSError as exc:
+                    if os.path.lexists(directory):
+                        _failed(module, "path: %r exists and is not a directory" % directory)
                     cause = os.strerror(exc.errno) if exc.errno else to_native(exc)
                     _failed(module, "path: cannot create the directory %r: %s" % (directory, cause))
         if result["directory_exists"] or created:

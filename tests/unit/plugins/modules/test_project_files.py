@@ -100,6 +100,13 @@ def test_a_dangling_link_is_refused_not_written_through(capsys: pytest.CaptureFi
 def test_a_path_that_cannot_be_created_is_one_line_quoting_it(capsys: pytest.CaptureFixture[str],
                                                                tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    code, result = call(capsys, tmp_path / "file" / "sub", files=[{"name": COMPOSE, "content": "x"}])
+    code, result = call(capsys, tmp_path / "file" / "sub", files=[{"name": COMPOSE, "content": "services: {}\n"}])
     assert code == 1 and result["msg"] == "path: cannot create the directory %r: Not a directory" % str(
         tmp_path / "file" / "sub"), result
+
+
+def test_a_path_that_is_a_file_is_one_line_saying_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    code, result = call(capsys, tmp_path / "file", files=[{"name": COMPOSE, "content": "services: {}\n"}])
+    assert code == 1 and result["msg"] == "path: %r exists and is not a directory" % str(tmp_path / "file"), result
+    assert (tmp_path / "file").read_text() == "x"
