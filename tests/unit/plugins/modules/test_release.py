@@ -791,3 +791,17 @@ def test_a_broken_release_json_fails_naming_it_before_any_write(
     msg = fails(capsys, project, state=state, **({"release": rid} if state in ("restored", "failed") else {}))
     assert msg == "%s %s; fix or remove that release; nothing was changed" % (meta, problem), msg
     assert _tree(project) == before
+
+
+@pytest.mark.parametrize("state", ["staged", "active"])
+def test_a_broken_release_json_of_an_older_release_fails_before_any_write(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, state: str) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    write(project, "services: {three: {}}\n")
+    meta = project / "releases" / r1 / "release.json"
+    meta.write_bytes(b"[]\n")
+    before = _tree(project)
+    msg = fails(capsys, project, state=state, **({"release": r2} if state == "active" else {}))
+    assert msg == "%s is a JSON list, not an object; fix or remove that release; nothing was changed" % meta, msg
+    assert _tree(project) == before
