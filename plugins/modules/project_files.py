@@ -26,7 +26,7 @@ description:
     written files.
   - A symlink in the project directory is followed when it leads to a path inside the project, and refused
     when it leads outside. A file to write that is a dangling symlink (its target missing) is refused, as
-    C(cp) refuses: a missing target is more often an unmounted volume or a slip than a file to create.
+    C(cp) refuses - a missing target is more often an unmounted volume or a slip than a file to create.
   - Direct use is possible but rarely useful; prefer the two modules above.
 author:
   - voiceops.avr contributors (!UNKNOWN)

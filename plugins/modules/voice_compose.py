@@ -31,7 +31,7 @@ description:
     group, and renamed into place only when every one of them could be prepared.
   - The C(environment.json) used must have been seeded for the same template (see M(voiceops.avr.voice_env)).
     A symlinked project file is followed when it leads to an existing file inside O(project_dir), and refused
-    otherwise (leading outside, or dangling: its target missing, which often is an unmounted volume).
+    otherwise (leading outside, or dangling - its target missing, which often is an unmounted volume).
   - Output is byte-identical for identical inputs; the file starts with a comment naming the
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.

@@ -31,7 +31,7 @@ description:
     if it still is the file that was read (checked under a lock on the target); when another run changed it
     meanwhile, it is read and updated again, so concurrent runs setting different variables all count.
   - A symlinked C(environment.json) is followed when it leads to an existing file inside O(project_dir), and
-    refused otherwise (leading outside, or dangling: its target missing, which often is an unmounted volume).
+    refused otherwise (leading outside, or dangling - its target missing, which often is an unmounted volume).
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
