@@ -72,7 +72,8 @@ options:
       - Further files of the project, relative to O(project_dir), that belong to a release (O(state=staged)),
         for example the configuration files the services mount. They are part of what makes a release
         differ from the current one and are put back by O(state=restored). In check mode a missing one is
-        left out.
+        left out. Each must be a plain relative path (no V(..), no leading V(/), no control characters such
+        as a newline), outside C(releases/).
     type: list
     elements: str
     default: []

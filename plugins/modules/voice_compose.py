@@ -166,7 +166,8 @@ options:
       - Mode of the compose file, octal or symbolic. The resulting mode is computed as Ansible applies it
         (and checked again on the target before the file is renamed into place); a mode that gives group or
         others any permission is refused while the file holds provider keys or secrets, and so is a mode
-        Ansible would not accept (C(0999), C(rw)), before anything is written.
+        Ansible would not accept (C(0999), C(rw)), before anything is written. An empty symbolic clause
+        (V(''), V(u=rw,)), which Ansible would read as no change, is refused as well.
     type: raw
     default: '0600'
 attributes:

@@ -65,7 +65,9 @@ options:
     type: dict
     default: {}
   mode:
-    description: Mode of C(environment.json), octal or symbolic (an invalid mode is refused before anything is written).
+    description:
+      - Mode of C(environment.json), octal or symbolic. An invalid mode, or an empty symbolic clause
+        (V(''), V(u=rw,)) that Ansible would read as no change, is refused before anything is written.
     type: raw
     default: '0644'
 seealso:
