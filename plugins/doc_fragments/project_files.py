@@ -14,11 +14,15 @@ class ModuleDocFragment(object):
 options:
   owner:
     description:
-      - Owner of the written files. An unknown user fails the task before any file is replaced (owner, group
-        and mode are set on the temporary file, before it is renamed into place).
+      - Owner of the written files, a name or a uid. An unknown user, or a uid no file can have (above
+        4294967294), fails the task before any file is replaced, and so does an owner the target refuses to
+        set (owner, group and mode are set on the temporary file, before it is renamed into place; the
+        temporary file is removed).
     type: str
   group:
-    description: Group of the written files. An unknown group fails the task before any file is replaced.
+    description:
+      - Group of the written files, a name or a gid. An unknown group, or a gid above 4294967294, fails the
+        task before any file is replaced.
     type: str
   backup:
     description:

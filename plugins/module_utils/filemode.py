@@ -33,8 +33,9 @@ def resulting_mode(mode, current=NEW_FILE_MODE):
     """The permission bits of a regular file with bits ``current`` after Ansible applies ``mode``.
 
     ``mode`` is what a task gives: None (keep ``current``), an integer, an octal string
-    (``'0600'``, ``'0o600'``, ``' 0600'``) or a symbolic mode (``'u=rw,go='``). Raises ValueError
-    with one line naming the value when Ansible would refuse it.
+    (``'0600'``, ``'0o600'``, ``' 0600'``, ``'0600\\n'``: what ``int(mode, 8)`` reads) or a symbolic
+    mode (``'u=rw,go='``). Raises ValueError with one line naming the value when Ansible would refuse
+    it, and also for an empty symbolic clause (``''``, ``'u=rw,'``), which Ansible reads as no change.
     """
     if mode is None:
         return current
@@ -47,6 +48,9 @@ def resulting_mode(mode, current=NEW_FILE_MODE):
         try:
             value = int(text, 8)
         except ValueError:
+            if "" in text.split(","):
+                # Ansible's parser reads an empty clause as "no change"; it is a slip, not a mode.
+                raise ValueError("mode: %r has an empty symbolic clause: give an octal mode like '0600' or clauses like 'u=rw,go='" % (text,))
             try:
                 value = AnsibleModule._symbolic_mode_to_octal(_Stat(current), text)
             except Exception:

@@ -56,8 +56,8 @@ def is_temp_of(name, candidate):
 
 def plain_relative(name):
     # type: (object) -> bool
-    """Whether ``name`` is a relative path without empty, '.' or '..' parts."""
-    if not isinstance(name, str) or not name or name.startswith("/") or "\x00" in name:
+    """Whether ``name`` is a relative path without empty, '.' or '..' parts, or control characters."""
+    if not isinstance(name, str) or not name or name.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in name):
         return False
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
@@ -91,5 +91,5 @@ def confine(project, name):
     root = os.path.realpath(project)
     real = os.path.realpath(os.path.join(project, name))
     if not inside(root, real):
-        raise ValueError("%s leads to %s, outside the project directory %s" % (name, real, root))
+        raise ValueError("%r leads to %s, outside the project directory %s" % (name, real, root))
     return real

@@ -25,7 +25,8 @@ description:
     project directory, and remove the temporary files an interrupted run left next to the inspected or
     written files.
   - A symlink in the project directory is followed when it leads to a path inside the project, and refused
-    when it leads outside.
+    when it leads outside. A file to write that is a dangling symlink (its target missing) is refused, as
+    C(cp) refuses - a missing target is more often an unmounted volume or a slip than a file to create.
   - Direct use is possible but rarely useful; prefer the two modules above.
 author:
   - voiceops.avr contributors (!UNKNOWN)
@@ -180,6 +181,7 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import stat
 import tempfile
 import time
@@ -228,7 +230,7 @@ def _describe(directory, name, want_content, mask):
         try:
             st = os.stat(real)
         except OSError:
-            info["exists"] = False  # a dangling link inside the project: written through
+            info["exists"] = False  # a dangling link inside the project: refused by a write
             return info
         path = real
     info.update({"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
@@ -255,25 +257,38 @@ def _describe(directory, name, want_content, mask):
     return info
 
 
+#: The largest id chown can set: (uid_t)-1 (4294967295) means "leave unchanged", beyond it overflows.
+_MAX_ID = 2 ** 32 - 2
+_DIGITS = re.compile(r"[0-9]+\Z")
+
+
+def _numeric_id(field, value, kind):
+    """The id a numeric ``value`` of ``field`` names; refuses one no file can have."""
+    number = int(value)
+    if number > _MAX_ID:
+        raise Refused("%s: %r is not a %s id this host can set (at most %d)" % (field, value, kind, _MAX_ID))
+    return number
+
+
 def _uid(owner):
     if owner is None:
         return -1
-    if owner.isdigit():
-        return int(owner)
+    if _DIGITS.match(owner):
+        return _numeric_id("owner", owner, "user")
     try:
         return pwd.getpwnam(owner).pw_uid
-    except KeyError:
+    except (KeyError, ValueError):
         raise Refused("owner: %r is not a user on this host" % owner) from None
 
 
 def _gid(group):
     if group is None:
         return -1
-    if group.isdigit():
-        return int(group)
+    if _DIGITS.match(group):
+        return _numeric_id("group", group, "group")
     try:
         return grp.getgrnam(group).gr_gid
-    except KeyError:
+    except (KeyError, ValueError):
         raise Refused("group: %r is not a group on this host" % group) from None
 
 
@@ -320,6 +335,10 @@ class Writer(object):
             st = os.stat(dest)
         except FileNotFoundError:
             st = None
+            link = os.path.join(self.directory, name)
+            if os.path.islink(link):
+                raise Refused("%s: a symlink to %r, which does not exist; refusing to write through a dangling link "
+                              "(point it at an existing file or remove it)" % (name, os.readlink(link)))
         except OSError as exc:
             raise Refused("%s: cannot read %s: %s" % (name, dest, to_native(exc))) from None
         if st is not None and not stat.S_ISREG(st.st_mode):
@@ -343,7 +362,7 @@ class Writer(object):
         # without owner/group, a replaced file keeps its owner and group (where this user may set them)
         keep = (st.st_uid if uid == -1 else uid, st.st_gid if gid == -1 else gid) if st is not None else None
         return {"name": name, "dest": dest, "data": data, "exists": st is not None, "same": same,
-                "mode": mode, "uid": uid, "gid": gid, "keep": keep, "attrs_differ": attrs_differ,
+                "mode": mode, "uid": uid, "gid": gid, "owner": spec.get("owner"), "group": spec.get("group"), "keep": keep, "attrs_differ": attrs_differ,
                 "secret": bool(spec.get("secret")), "changed": not same or attrs_differ}
 
     def _touching(self, directory):
@@ -383,9 +402,12 @@ class Writer(object):
             if owner != (-1, -1):
                 try:
                     os.fchown(handle.fileno(), *owner)
-                except PermissionError:
-                    if item["uid"] != -1 or item["gid"] != -1:
-                        raise  # asked for; only keeping the old owner is best effort
+                except (OSError, OverflowError) as exc:
+                    if item["uid"] != -1 or item["gid"] != -1:  # asked for; only keeping the old owner is best effort
+                        field = "owner" if item["uid"] != -1 else "group"
+                        cause = os.strerror(exc.errno) if getattr(exc, "errno", None) else to_native(exc)
+                        raise Refused("%s: %r cannot be applied to %s: %s; nothing was written"
+                                      % (field, item[field], item["name"], cause)) from None
             os.fchmod(handle.fileno(), item["mode"])  # after the owner: a change of owner may clear set-id bits
             os.fsync(handle.fileno())
             real = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
@@ -514,7 +536,10 @@ def main():
                 try:
                     os.makedirs(directory, int(mode, 8) if isinstance(mode, str) else mode)
                 except OSError as exc:
-                    _failed(module, "path: cannot create %s: %s" % (directory, to_native(exc)))
+                    if os.path.lexists(directory):
+                        _failed(module, "path: %r exists and is not a directory" % directory)
+                    cause = os.strerror(exc.errno) if exc.errno else to_native(exc)
+                    _failed(module, "path: cannot create the directory %r: %s" % (directory, cause))
         if result["directory_exists"] or created:
             if not module.check_mode:
                 lock = _lock(directory)
@@ -554,6 +579,8 @@ def main():
         abort(exc)
     except (IOError, OSError) as exc:
         abort("cannot write the files of %s: %s" % (directory, to_native(exc)))
+    except Exception as exc:  # pylint: disable=broad-except  # no temp file or backup may outlive a failure
+        abort("cannot write the files of %s: %s: %s" % (directory, type(exc).__name__, to_native(exc)))
     finally:
         if lock is not None:
             os.close(lock)

@@ -72,7 +72,8 @@ options:
       - Further files of the project, relative to O(project_dir), that belong to a release (O(state=staged)),
         for example the configuration files the services mount. They are part of what makes a release
         differ from the current one and are put back by O(state=restored). In check mode a missing one is
-        left out.
+        left out. Each must be a plain relative path (no V(..), no leading V(/), no control characters such
+        as a newline), outside C(releases/).
     type: list
     elements: str
     default: []
@@ -317,24 +318,38 @@ class Releases(object):
                 os.unlink(path)  # a restore cut short (it holds the same lock)
 
     def history(self):
+        """The records of the history, validated (every one a JSON object) before anything is written."""
         records = []
         try:
-            with open(self.history_file, "r", encoding="utf-8") as handle:
+            with open(self.history_file, "rb") as handle:
                 lines = handle.readlines()
         except FileNotFoundError:
             return records
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+        for number, raw in enumerate(lines, 1):
+            last = number == len(lines) and not raw.endswith(b"\n")
+            problem = None
             try:
-                records.append(json.loads(line))
-            except ValueError as exc:
-                if number == len(lines) and not line.endswith("\n"):
-                    # an append cut short (crash, full disk) or still being written: not a record yet
-                    self.module.warn("%s: ignoring its unfinished last line" % self.history_file)
-                    continue
-                self.module.fail_json(msg="%s line %d is not JSON (%s); the history is append-only, "
-                                          "fix that line by hand" % (self.history_file, number, exc))
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line, problem = None, "is not UTF-8 text (bad byte at offset %d)" % exc.start
+            if line is not None and not line.strip():
+                continue
+            if line is not None:
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    problem = "is not JSON (%s)" % " ".join(str(exc).split())
+                else:
+                    if isinstance(record, dict):
+                        records.append(record)
+                        continue
+                    problem = "is a JSON %s, not a record (an object)" % type(record).__name__
+            if last and line is not None and problem.startswith("is not JSON"):
+                # an append cut short (crash, full disk) or still being written: not a record yet
+                self.module.warn("%s: ignoring its unfinished last line" % self.history_file)
+                continue
+            self.module.fail_json(msg="%s line %d %s; nothing was changed; the history is append-only, "
+                                      "fix that line by hand" % (self.history_file, number, problem))
         return records
 
     def ids(self):
@@ -345,8 +360,23 @@ class Releases(object):
         return sorted(n for n in names if ID_RE.fullmatch(n) and os.path.isfile(os.path.join(self.root, n, META)))
 
     def meta(self, release):
-        with open(os.path.join(self.root, release, META), "r", encoding="utf-8") as handle:
-            return json.load(handle)
+        """The release.json of ``release``: one line naming the file when it is not a JSON object."""
+        path = os.path.join(self.root, release, META)
+        try:
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            self._bad_meta(path, "is not UTF-8 text (bad byte at offset %d)" % exc.start)
+        except ValueError as exc:
+            self._bad_meta(path, "is not JSON (%s)" % " ".join(str(exc).split()))
+        except OSError as exc:
+            self._bad_meta(path, "cannot be read (%s)" % (os.strerror(exc.errno) if exc.errno else exc))
+        if not isinstance(data, dict):
+            self._bad_meta(path, "is a JSON %s, not an object" % type(data).__name__)
+        return data
+
+    def _bad_meta(self, path, problem):
+        self.module.fail_json(msg="%s %s; fix or remove that release; nothing was changed" % (path, problem))
 
     def current(self):
         try:
@@ -529,7 +559,10 @@ class Releases(object):
                 self.module.fail_json(msg="%s: files entry %r is not a path inside the project directory outside "
                                           "releases/; refusing to restore release %s" % (where, name, release))
             names.append(name)
-        pairs = [(name, self.release_path(release, name, where), self.project_path(name, where)) for name in names]
+        fields = dict((name, "files (%s)" % where) for name in names)
+        fields.update({names[0]: "compose_file (%s)" % where, ENV_FILE: ENV_FILE})
+        pairs = [(name, self.release_path(release, name, fields[name]), self.project_path(name, fields[name]))
+                 for name in names]
         for name, src, dest in pairs:
             if sha1_file(src) == sha1_file(dest):
                 continue
@@ -581,11 +614,10 @@ def main():
     params = module.params
     if params["keep"] < 1:
         module.fail_json(msg="keep: %r must be at least 1" % params["keep"])
-    if "/" in params["compose_file"] or params["compose_file"] in ("", ".", ".."):
+    if "/" in params["compose_file"] or not layout.plain_relative(params["compose_file"]):
         module.fail_json(msg="compose_file: %r must be a plain file name" % params["compose_file"])
     for name in params["files"]:
-        parts = name.split("/")
-        if name.startswith("/") or ".." in parts or "" in parts or "." in parts or parts[0] == RELEASES \
+        if not layout.plain_relative(name) or name.split("/")[0] == RELEASES \
                 or name in (params["compose_file"], ENV_FILE, CURRENT):
             module.fail_json(msg="files: %r must be a path inside the project directory, outside releases/, "
                                  "other than the compose file, %s and %s" % (name, ENV_FILE, CURRENT))
@@ -593,6 +625,8 @@ def main():
     if params["state"] != "query":
         store.lock()
     records = store.history()
+    for rid in store.ids():
+        store.meta(rid)  # every release.json an action may read is valid before anything is written
     current = store.current()
     state = params["state"]
     result = {"changed": False, "created": False, "pruned": [], "history_file": store.history_file}

@@ -30,7 +30,8 @@ description:
   - A failed run changes nothing - the files are written as temporary files with their mode, owner and
     group, and renamed into place only when every one of them could be prepared.
   - The C(environment.json) used must have been seeded for the same template (see M(voiceops.avr.voice_env)).
-    A symlinked project file is followed when it leads inside O(project_dir), and refused otherwise.
+    A symlinked project file is followed when it leads to an existing file inside O(project_dir), and refused
+    otherwise (leading outside, or dangling - its target missing, which often is an unmounted volume).
   - Output is byte-identical for identical inputs; the file starts with a comment naming the
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
@@ -165,7 +166,8 @@ options:
       - Mode of the compose file, octal or symbolic. The resulting mode is computed as Ansible applies it
         (and checked again on the target before the file is renamed into place); a mode that gives group or
         others any permission is refused while the file holds provider keys or secrets, and so is a mode
-        Ansible would not accept (C(0999), C(rw)), before anything is written.
+        Ansible would not accept (C(0999), C(rw)), before anything is written. An empty symbolic clause
+        (V(''), V(u=rw,)), which Ansible would read as no change, is refused as well.
     type: raw
     default: '0600'
 attributes:

@@ -30,7 +30,8 @@ description:
   - The file is written atomically (temporary file, then rename), only when its content changes, and only
     if it still is the file that was read (checked under a lock on the target); when another run changed it
     meanwhile, it is read and updated again, so concurrent runs setting different variables all count.
-  - A symlinked C(environment.json) is followed when it leads inside O(project_dir), and refused otherwise.
+  - A symlinked C(environment.json) is followed when it leads to an existing file inside O(project_dir), and
+    refused otherwise (leading outside, or dangling - its target missing, which often is an unmounted volume).
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -64,7 +65,9 @@ options:
     type: dict
     default: {}
   mode:
-    description: Mode of C(environment.json), octal or symbolic (an invalid mode is refused before anything is written).
+    description:
+      - Mode of C(environment.json), octal or symbolic. An invalid mode, or an empty symbolic clause
+        (V(''), V(u=rw,)) that Ansible would read as no change, is refused before anything is written.
     type: raw
     default: '0644'
 seealso:

@@ -119,7 +119,10 @@ class StackAction(ActionBase):
         result = self._execute_module(module_name=FILES_MODULE, module_args=args, task_vars=task_vars)
         result.pop("invocation", None)
         if result.get("failed"):
-            raise AnsibleActionFail(result.get("msg", "voiceops.avr.project_files failed"))
+            msg = str(result.get("msg") or "voiceops.avr.project_files failed")
+            if msg.startswith("path: "):  # the module's path is the task's project_dir
+                msg = "project_dir: " + msg[len("path: "):]
+            raise AnsibleActionFail(msg)
         return result
 
     def inspect(self, task_vars: Dict[str, Any], directory: str, names: List[str], read: List[str],
@@ -159,11 +162,14 @@ class StackAction(ActionBase):
 
 
 def check_project_file(info: Mapping[str, Any], directory: str, name: str) -> None:
-    """Refuse a project file that is a symlink leading outside the project, or not a regular file."""
+    """Refuse a project file that is a symlink leading outside the project or to nothing, or not a regular file."""
     if info.get("outside"):
         raise AnsibleActionFail("%s/%s: a symlink to %r, which leads outside the project directory; refusing to "
                                 "follow it (a symlink to a file inside the project is followed)"
                                 % (directory, name, info.get("symlink")))
+    if info.get("symlink") is not None and not info.get("exists"):
+        raise AnsibleActionFail("%s/%s: a symlink to %r, which does not exist; refusing to write through a dangling "
+                                "link (point it at an existing file or remove it)" % (directory, name, info.get("symlink")))
     if info.get("exists") and info.get("type") not in (None, "file"):
         raise AnsibleActionFail("%s/%s: a %s, not a regular file" % (directory, name, info.get("type")))
 

@@ -96,17 +96,29 @@ def _google_path(kind: str):
 
 
 STALE = new_marker("stale")
+#: Temp files an interrupted run of ours leaves: "." + name + "." + the 8 characters mkstemp adds (layout.py).
+OURS = {"voice_compose": [".docker-compose.yml.k3x_9q2a", ".docker-compose.yml.0abc_def"],
+        "voice_env": [".environment.json.k3x_9q2a", ".environment.json.zz0_1y2x"]}
+#: Look-alikes our code can never have made (a suffix of another length or alphabet): a user's, left alone.
+LOOK_ALIKES = [".docker-compose.yml.abc123", ".docker-compose.yml.x_y-z", ".docker-compose.yml.ABCDEFGH",
+               ".environment.json.k3y", ".google.json.k3y"]
 
 
-def _stale(project: Path) -> None:
-    for suffix in ("abc123", "x_y-z"):
-        write_secret_file(project / (".docker-compose.yml.%s" % suffix), ("OPENAI_API_KEY: %s\n" % STALE).encode())
-    write_secret_file(project / ".google.json.k3y", ('{"private_key": "%s"}' % STALE).encode())
+def _stale(module: str):
+    def setup(project: Path) -> None:
+        for name in OURS[module] + LOOK_ALIKES:
+            write_secret_file(project / name, ("OPENAI_API_KEY: %s\n" % STALE).encode())
+    return setup
 
 
-def _no_temp(project: Path, result: Dict[str, Any]) -> List[str]:
-    left = sorted(p.name for p in project.iterdir() if p.name.startswith((".docker-compose.yml.", ".google.json.")))
-    return ["stale temp files holding a key survive the run: %s" % left] if left else []
+def _no_temp(module: str):
+    def check(project: Path, result: Dict[str, Any]) -> List[str]:
+        left = sorted(name for name in OURS[module] if os.path.lexists(project / name))
+        out = ["stale temp files holding a key survive the run: %s" % left] if left else []
+        gone = sorted(name for name in LOOK_ALIKES if not (project / name).is_file()
+                      or (project / name).read_bytes() != ("OPENAI_API_KEY: %s\n" % STALE).encode())
+        return out + (["a user's look-alike file was removed or changed: %s" % gone] if gone else [])
+    return check
 
 
 def _compose_new(project: Path, result: Dict[str, Any]) -> List[str]:
@@ -150,6 +162,7 @@ CASES: List[Case] = [
          setup=_env_link("../outside.json")),
     Case("environment.json -> ../outside.json, voice_compose", "voice_compose", CHANGE, field="environment.json",
          setup=_env_link("../outside.json")),
+    # a dangling link (its target missing, often an unmounted volume) is refused, not written through
     Case("environment.json -> dangling", "voice_env", ENV_CHANGE, field="environment.json",
          setup=_env_link("missing.json", move=False)),
     Case("environment.json -> dangling, voice_compose", "voice_compose", CHANGE, field="environment.json",
@@ -179,10 +192,13 @@ CASES: List[Case] = [
          check=lambda p, r: [] if mode_of(p / "google.json") == 0o600 and
          (p / "google.json").read_text() == GOOGLE_JSON else ["google.json is not the key, mode 0600"]),
     # -- stale temp files ---------------------------------------------------------------------------------------
-    Case("stale temp files, a run with a change", "voice_compose", CHANGE, ok=True, setup=_stale,
-         check=lambda p, r: _no_temp(p, r) + _compose_new(p, r)),
-    Case("stale temp files, a run without a change", "voice_compose", {}, ok=True, setup=_stale, check=_no_temp),
-    Case("stale temp files, voice_env", "voice_env", ENV_CHANGE, ok=True, setup=_stale, check=_no_temp),
+    # ours are removed, a user's look-alikes (control) are left alone
+    Case("stale temp files, a run with a change", "voice_compose", CHANGE, ok=True, setup=_stale("voice_compose"),
+         check=lambda p, r: _no_temp("voice_compose")(p, r) + _compose_new(p, r)),
+    Case("stale temp files, a run without a change", "voice_compose", {}, ok=True, setup=_stale("voice_compose"),
+         check=_no_temp("voice_compose")),
+    Case("stale temp files, voice_env", "voice_env", ENV_CHANGE, ok=True, setup=_stale("voice_env"),
+         check=_no_temp("voice_env")),
     # -- project paths that are not directories -----------------------------------------------------------------
     Case("project_dir is a file", "voice_compose", CHANGE, field="project_dir", base="none", setup=_path("file")),
     Case("project_dir is a file, voice_env", "voice_env", ENV_CHANGE, field="project_dir", base="none",

@@ -20,11 +20,13 @@ READABLE = ["0644", "0640", "0604", "0660", "0666", "0o644", " 0644", "0644 ", "
 #: Integers as YAML gives them (0644 unquoted is the integer 420).
 READABLE_INT = [420, 0o640, 0o604]
 #: Not modes at all: refused for both modules.
+#: '' and 'u=rw,' (an empty symbolic clause) Ansible would read as "no change": refused as the slip they are.
 INVALID = ["preserve", "rw", "0999", "u=rw,bogus", "", "-1", "99999", "0o", "u=rw,", "x=rw", "u=rwq",
-           "0600\n", "06\x0000"]
+           "06\x0000"]
 #: Private modes: accepted, the file ends up with exactly this mode.
 PRIVATE = [("0600", 0o600), ("0o600", 0o600), ("600", 0o600), ("u=rw", 0o600), ("u=rw,go=", 0o600),
-           ("0400", 0o400), ("u=r", 0o400), (384, 0o600), ("go-rwx", 0o600), ("a-rwx,u=rw", 0o600)]
+           ("0400", 0o400), ("u=r", 0o400), (384, 0o600), ("go-rwx", 0o600), ("a-rwx,u=rw", 0o600),
+           ("0600\n", 0o600)]  # Ansible reads int('0600\n', 8) == 0o600: the resulting mode decides
 
 
 def _compose_mode(expected: int):
@@ -59,7 +61,7 @@ for value, expected in PRIVATE:
                       check=_compose_mode(expected)))
 # environment.json holds no secret: a readable mode is fine, and must be the mode asked for
 for value, expected in (("0o644", 0o644), ("u=rw,g=u", 0o664), ("a=u", 0o666), ("0640", 0o640),
-                        ("u=rw,go=r", 0o644)):
+                        ("u=rw,go=r", 0o644), ("0600\n", 0o600)):
     CASES.append(Case("environment.json mode %r" % value, "voice_env", dict(ENV_CHANGE, mode=value), ok=True,
                       check=_store_mode(expected)))
 # owners and groups

@@ -81,11 +81,6 @@ def _rec(status: str, rid: str = RID) -> bytes:
     return json.dumps({"release": rid, "status": status, "trace_id": "", "actor": "t"}).encode()
 
 
-def _victim_kept(project: Path, result: Dict[str, Any]) -> List[str]:
-    text = (project.parent / "victim.txt").read_text()
-    return [] if text == "the victim's own content\n" else ["victim.txt outside the project was overwritten"]
-
-
 CASES: List[Case] = [
     # -- history.jsonl ------------------------------------------------------------------------------------
     Case("history: last complete record without its newline", "release", {"state": "failed", "release": RID},
@@ -128,8 +123,9 @@ CASES: List[Case] = [
          setup=lambda p: (make_release(p, files={"asterisk.conf": b"x\n"}),
                           (p / "releases" / RID / "asterisk.conf").unlink(),
                           (p / "releases" / RID / "asterisk.conf").symlink_to("/etc/hostname"))),
+    # refused: following it would write the release's file over someone else's (victim.txt stays as it is)
     Case("restored: the project file is a symlink out of the project", "release",
-         {"state": "restored", "release": RID}, template=None, ok=True, check=_victim_kept,
+         {"state": "restored", "release": RID}, template=None, field="files", value="asterisk.conf",
          setup=lambda p: (_victim(p), make_release(p, files={"asterisk.conf": b"restored\n"}),
                           (p / "asterisk.conf").symlink_to("../victim.txt"))),
     Case("restored: files under releases/", "release", {"state": "restored", "release": RID}, template=None,
@@ -162,9 +158,9 @@ CASES: List[Case] = [
     Case("staged: compose_file ../x", "release", {"state": "staged", "compose_file": "../docker-compose.yml"},
          template=None, field="compose_file", value="../docker-compose.yml", setup=_with_releases),
     Case("release: ../x", "release", {"state": "active", "release": "../" + RID}, template=None,
-         field="release", value="../" + RID, setup=lambda p: make_release(p)),
+         field="release", value="../" + RID, setup=make_release),
     Case("release: with a trailing newline", "release", {"state": "active", "release": RID + "\n"}, template=None,
-         field="release", value=RID + "\n", setup=lambda p: make_release(p)),
+         field="release", value=RID + "\n", setup=make_release),
     Case("release: a directory named like an id, without release.json", "release",
          {"state": "restored", "release": OLD}, template=None, field="release", value=OLD,
          setup=lambda p: (make_release(p), (p / "releases" / OLD).mkdir())),

@@ -22,6 +22,7 @@ KEY = "sk-marker-0123456789"
 @pytest.mark.parametrize("mode, bits", [
     ("0o644", 0o644), (" 0644", 0o644), ("0644 ", 0o644), ("u=rw,g=u", 0o660), ("u=rw,go=u", 0o666),
     ("a=u", 0o666), ("u=rw,o=u", 0o606), ("0600", 0o600), (0o640, 0o640), ("u=rw,go=", 0o600), (None, 0o600),
+    ("0600\n", 0o600),  # int('0600\n', 8) == 0o600: Ansible applies 0600
 ])
 def test_the_resulting_mode_is_computed_as_ansible_applies_it(mode: object, bits: int) -> None:
     assert resulting_mode(mode, 0o600) == bits
@@ -39,6 +40,16 @@ def test_an_invalid_mode_is_one_line_naming_it(mode: object) -> None:
         resulting_mode(mode)
     msg = str(exc.value)
     assert msg.startswith("mode: %r" % (mode,)) and "\n" not in msg, msg
+
+
+# Ansible's own parser reads an empty clause as "no change" (so '' and 'u=rw,' would pass silently):
+# we refuse them, as the slip they are.
+@pytest.mark.parametrize("mode", ["", "u=rw,", ",", "u=rw,,go=", ",go="])
+def test_an_empty_symbolic_clause_is_refused_naming_the_mode(mode: str) -> None:
+    with pytest.raises(ValueError) as exc:
+        resulting_mode(mode)
+    msg = str(exc.value)
+    assert msg.startswith("mode: %r has an empty symbolic clause" % (mode,)) and "\n" not in msg, msg
 
 
 # -- layout ----------------------------------------------------------------------------------------

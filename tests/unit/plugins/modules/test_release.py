@@ -676,7 +676,8 @@ def test_a_missing_file_fails_staging_but_not_its_check_mode(capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "../outside.conf", "a/../../b", "releases/x.conf", "current",
-                                  "docker-compose.yml", "environment.json", "a//b", "./a"])
+                                  "docker-compose.yml", "environment.json", "a//b", "./a",
+                                  "asterisk.conf\n", "a\x00b", "a\tb", "\nasterisk.conf"])
 def test_files_must_stay_inside_the_project(capsys: pytest.CaptureFixture[str], project: Path, name: str) -> None:
     msg = fails(capsys, project, state="staged", files=[name])
     assert msg.startswith("files: %r must be a path inside the project directory" % name), msg
@@ -739,8 +740,68 @@ def test_restored_refuses_a_symlink_leading_outside_the_project(
     (project / "asterisk").symlink_to(outside)  # the folder now leads out of the project
     msg = fails(capsys, project, state="restored", release=r1)
     assert "outside the project directory" in msg and "\n" not in msg, msg
+    assert "files (" in msg and "%r leads to" % CONF in msg, msg
     assert list(outside.iterdir()) == []
     # and staging does not read through it either
     (outside / "conf").mkdir()
     (outside / "conf" / "manager.conf").write_text("someone else's\n")
     assert "outside the project directory" in fails(capsys, project, state="staged", files=[CONF], record=RECORD)
+
+
+def _tree(root: Path) -> Dict[str, Tuple[bytes, int, int]]:
+    """Every file and link below ``root``: content (or link target), mode and mtime."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes() if path.is_file() else b""
+        out[str(path.relative_to(root))] = (data, st.st_mode, st.st_mtime_ns)
+    return out
+
+
+@pytest.mark.parametrize("line, problem", [
+    (b'{"release": "caf\xe9"}\n', "line 2 is not UTF-8 text (bad byte at offset 16)"),
+    (b"[1, 2]\n", "line 2 is a JSON list, not a record (an object)"),
+    (b'"staged"\n', "line 2 is a JSON str, not a record (an object)"),
+])
+@pytest.mark.parametrize("state", ["failed", "active", "query"])
+def test_a_history_line_that_is_no_record_fails_before_any_write(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, line: bytes, problem: str, state: str) -> None:
+    rid = ok(capsys, project, state="staged")["release"]
+    path = project / "releases" / "history.jsonl"
+    path.write_bytes(path.read_bytes() + line)
+    before = _tree(project)
+    msg = fails(capsys, project, state=state, **({} if state == "query" else {"release": rid}))
+    assert msg.startswith("%s %s; nothing was changed" % (path, problem)) and "\n" not in msg, msg
+    assert _tree(project) == before
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b"{not json", "is not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
+    (b"[]\n", "is a JSON list, not an object"),
+    (b"\xff\xfe{}", "is not UTF-8 text (bad byte at offset 0)"),
+])
+@pytest.mark.parametrize("state", ["restored", "failed", "query", "staged"])
+def test_a_broken_release_json_fails_naming_it_before_any_write(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, body: bytes, problem: str, state: str) -> None:
+    rid = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    write(project, "services: {two: {}}\n")
+    meta = project / "releases" / rid / "release.json"
+    meta.write_bytes(body)
+    before = _tree(project)
+    msg = fails(capsys, project, state=state, **({"release": rid} if state in ("restored", "failed") else {}))
+    assert msg == "%s %s; fix or remove that release; nothing was changed" % (meta, problem), msg
+    assert _tree(project) == before
+
+
+@pytest.mark.parametrize("state", ["staged", "active"])
+def test_a_broken_release_json_of_an_older_release_fails_before_any_write(
+        capsys: pytest.CaptureFixture[str], project: Path, clock: type, state: str) -> None:
+    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
+    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
+    write(project, "services: {three: {}}\n")
+    meta = project / "releases" / r1 / "release.json"
+    meta.write_bytes(b"[]\n")
+    before = _tree(project)
+    msg = fails(capsys, project, state=state, **({"release": r2} if state == "active" else {}))
+    assert msg == "%s is a JSON list, not an object; fix or remove that release; nothing was changed" % meta, msg
+    assert _tree(project) == before
