@@ -73,17 +73,17 @@ def run_case(name: str, prefix: str, window: float, timeout: float, work: Path) 
         subprocess.run(compose + ["up", "-d", "--quiet-pull"], check=True, capture_output=True, timeout=120)
         up = time.monotonic() - start
         proc = subprocess.run([sys.executable, str(MODULE), str(directory / "args.json")], capture_output=True,
-                              text=True, timeout=window + timeout + 60)
+                              text=True, timeout=window + timeout + 60, check=False)
         verdict = time.monotonic() - start
         result = json.loads(proc.stdout)
     finally:
-        subprocess.run(compose + ["down", "-v", "-t", "1"], capture_output=True, timeout=120)
+        subprocess.run(compose + ["down", "-v", "-t", "1"], capture_output=True, timeout=120, check=False)
     return {"case": name, "up": round(up, 2), "verdict": round(verdict, 2), "gate": result.get("elapsed"),
             "passed": result.get("passed"), "msg": result.get("msg")}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only these cases")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--window", type=float, default=12, help="stability window (the role's default: 12)")
@@ -107,8 +107,8 @@ def main() -> int:
         mine = [r for r in results if r["case"] == name]
         expect = name == "good"
         wrong += sum(1 for r in mine if r["passed"] is not expect)
-        print("  %-11s %6.2f s  (%d rounds, verdict %s)" % (name, statistics.median(r["verdict"] for r in mine),
-                                                        len(mine), "pass" if expect else "fail"))
+        median = statistics.median(r["verdict"] for r in mine)
+        print("  %-11s %6.2f s  (%d rounds, verdict %s)" % (name, median, len(mine), "pass" if expect else "fail"))
     Path(opts.out).write_text(json.dumps(results, indent=1) + "\n")
     if wrong:
         print("%d verdict(s) were wrong" % wrong, file=sys.stderr)

@@ -50,7 +50,8 @@ def resulting_mode(mode, current=NEW_FILE_MODE):
         except ValueError:
             if "" in text.split(","):
                 # Ansible's parser reads an empty clause as "no change"; it is a slip, not a mode.
-                raise ValueError("mode: %r has an empty symbolic clause: give an octal mode like '0600' or clauses like 'u=rw,go='" % (text,))
+                raise ValueError("mode: %r has an empty symbolic clause: give an octal mode like '0600' "
+                                 "or clauses like 'u=rw,go='" % (text,)) from None
             try:
                 value = AnsibleModule._symbolic_mode_to_octal(_Stat(current), text)
             except Exception:

@@ -57,7 +57,9 @@ def is_temp_of(name, candidate):
 def plain_relative(name):
     # type: (object) -> bool
     """Whether ``name`` is a relative path without empty, '.' or '..' parts, or control characters."""
-    if not isinstance(name, str) or not name or name.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if not isinstance(name, str) or not name or name.startswith("/"):
+        return False
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return False
     return all(part not in ("", ".", "..") for part in name.split("/"))
 

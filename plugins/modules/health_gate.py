@@ -295,7 +295,8 @@ def crash(item, first):
         return "is restarting after it exited (code %s)%s; Docker restarted it %d time(s)" % (
             state.get("ExitCode"), ran, restarts)
     if status in ("exited", "dead"):
-        return "%s (code %s)%s%s" % (status, state.get("ExitCode"), ran, " (OOM killed)" if state.get("OOMKilled") else "")
+        oom = " (OOM killed)" if state.get("OOMKilled") else ""
+        return "%s (code %s)%s%s" % (status, state.get("ExitCode"), ran, oom)
     if not state.get("Running"):
         return "is %s, not running" % status
     if restarts > 0:

@@ -338,7 +338,7 @@ class Writer(object):
             link = os.path.join(self.directory, name)
             if os.path.islink(link):
                 raise Refused("%s: a symlink to %r, which does not exist; refusing to write through a dangling link "
-                              "(point it at an existing file or remove it)" % (name, os.readlink(link)))
+                              "(point it at an existing file or remove it)" % (name, os.readlink(link))) from None
         except OSError as exc:
             raise Refused("%s: cannot read %s: %s" % (name, dest, to_native(exc))) from None
         if st is not None and not stat.S_ISREG(st.st_mode):
@@ -362,7 +362,8 @@ class Writer(object):
         # without owner/group, a replaced file keeps its owner and group (where this user may set them)
         keep = (st.st_uid if uid == -1 else uid, st.st_gid if gid == -1 else gid) if st is not None else None
         return {"name": name, "dest": dest, "data": data, "exists": st is not None, "same": same,
-                "mode": mode, "uid": uid, "gid": gid, "owner": spec.get("owner"), "group": spec.get("group"), "keep": keep, "attrs_differ": attrs_differ,
+                "mode": mode, "uid": uid, "gid": gid, "owner": spec.get("owner"), "group": spec.get("group"),
+                "keep": keep, "attrs_differ": attrs_differ,
                 "secret": bool(spec.get("secret")), "changed": not same or attrs_differ}
 
     def _touching(self, directory):

@@ -169,7 +169,8 @@ def check_project_file(info: Mapping[str, Any], directory: str, name: str) -> No
                                 % (directory, name, info.get("symlink")))
     if info.get("symlink") is not None and not info.get("exists"):
         raise AnsibleActionFail("%s/%s: a symlink to %r, which does not exist; refusing to write through a dangling "
-                                "link (point it at an existing file or remove it)" % (directory, name, info.get("symlink")))
+                                "link (point it at an existing file or remove it)"
+                                % (directory, name, info.get("symlink")))
     if info.get("exists") and info.get("type") not in (None, "file"):
         raise AnsibleActionFail("%s/%s: a %s, not a regular file" % (directory, name, info.get("type")))
 

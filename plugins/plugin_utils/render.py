@@ -74,7 +74,7 @@ def check_name(value: Any, where: str, allow_empty: bool = False) -> str:
 
 
 def check_label(given: str, prefix: str, name: str, what: str) -> str:
-    """``prefix + name`` (a name built from service_prefix ``given`` and a registry name) if it fits in one DNS label."""
+    """``prefix + name`` (from service_prefix ``given`` and a registry name) if it fits in one DNS label."""
     value = prefix + name
     if len(value) > DNS_LABEL_MAX:
         raise RenderError("service_prefix: %r makes the %s %r %d characters long; Docker takes at most %d "

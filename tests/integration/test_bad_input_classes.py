@@ -44,8 +44,9 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "deployment look-alike": ({"deployment": "ореnai"}, ["deployment: 'ореnai'", "not a safe name"]),
     "service_prefix with a final newline": ({"service_prefix": "a\n"}, ["service_prefix: 'a\\n'"]),
     "service_prefix too long after prefixing": (
-        {"service_prefix": "p" * 50}, ["service_prefix: '%s' makes the container name '%s-avr-asr-deepgram'" % ("p" * 50, "p" * 50),
-                                       "67 characters long; Docker takes at most 63"]),
+        {"service_prefix": "p" * 50},
+        ["service_prefix: '%s' makes the container name '%s-avr-asr-deepgram'" % ("p" * 50, "p" * 50),
+         "67 characters long; Docker takes at most 63"]),
     "env service with a newline": ({"env": {"avr-core\n": {"PORT": "1"}}},
                                    ["env.avr-core\\n: unknown service 'avr-core\\n'"]),
     "env variable with NUL": ({"env": {"avr-core": {"PORT\u0000": "1"}}},

@@ -53,6 +53,8 @@ def limit() -> float:
     if os.environ.get("VOICEOPS_ROLLOUT_LIMIT"):
         return float(os.environ["VOICEOPS_ROLLOUT_LIMIT"])
     return MINUTE * max(1.0, os.getloadavg()[0] / len(os.sched_getaffinity(0)))
+
+
 HEALTHCHECK = {
     "test": ["CMD", "python3", "-c", "import urllib.request; p = open('/run/standin.ports').read().split()[0]; "
              "urllib.request.urlopen('http://127.0.0.1:' + p + '/health', timeout=2)"],
@@ -188,7 +190,8 @@ def test_bad_release_is_rolled_back(fleet: Fleet, deployed: str, fault: str, hea
     print("gate timing: %s: rollout of v1.1.0 with the fault, failed gate and automatic rollback: %.1f s, of which "
           "the rollback (from the failed gate to the end) %.1f s; health gate task %s (limit %.0f s)"
           % (fault, took, rollback, task_time(proc.stdout, "Watch the services this run started"), limit()))
-    assert took - rollback < limit() and rollback < limit(), "rollout %.1f s, rollback %.1f s" % (took - rollback, rollback)
+    assert took - rollback < limit() and rollback < limit(), \
+        "rollout %.1f s, rollback %.1f s" % (took - rollback, rollback)
 
 
 def test_good_release_passes_and_rerun_watches_nothing(fleet: Fleet, deployed: str) -> None:

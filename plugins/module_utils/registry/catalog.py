@@ -354,9 +354,9 @@ def _check_unique(catalog: "Catalog") -> None:
         for index, entry in enumerate(entries):
             key = ident(entry)
             if key in first:
+                role = " (role %s)" % key[0] if section == "images" else ""
                 raise RegistryError("catalog.%s[%d].%s: %r%s is already defined at catalog.%s[%d]; each may appear once"
-                                    % (section, index, field, getattr(entry, field),
-                                       " (role %s)" % getattr(entry, "role") if section == "images" else "", section, first[key]))
+                                    % (section, index, field, getattr(entry, field), role, section, first[key]))
             first[key] = index
     served: Dict[Tuple[str, str], int] = {}
     for index, entry in enumerate(catalog.images):

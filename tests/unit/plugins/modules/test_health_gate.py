@@ -38,7 +38,8 @@ def test_parse_time_reads_dockers_nanoseconds_and_zero_time() -> None:
     (item(restarts=1), "exited and was restarted by Docker 1 time(s) since it was started"),
     (item("created"), "is created, not running"),
     (item(health="unhealthy"), "is unhealthy (its health check failed: HTTP Error 503: Service Unavailable)"),
-    (item(health="unhealthy", Health={"Status": "unhealthy", "Log": [{"Output": "Traceback:\n  x\nOSError: refused\n"}]}),
+    (item(health="unhealthy",
+          Health={"Status": "unhealthy", "Log": [{"Output": "Traceback:\n  x\nOSError: refused\n"}]}),
      "is unhealthy (its health check failed: OSError: refused)"),
 ])
 def test_crash_gives_one_line_reason(data: Dict[str, Any], reason: Optional[str]) -> None:
@@ -62,11 +63,12 @@ def test_address_on_the_deployment_network_or_the_hosts() -> None:
 
 
 def test_check_services_fills_defaults() -> None:
-    assert check_services({"a": None, "b": "", "c": {"container": "x", "network": "n",
-                                                       "probes": [{"type": "tcp", "port": 5001}, {"type": "health"}]}}) == {
+    probes = [{"type": "tcp", "port": 5001}, {"type": "health"}]
+    assert check_services({"a": None, "b": "", "c": {"container": "x", "network": "n", "probes": probes}}) == {
         "a": {"container": "a", "network": None, "probes": []},
         "b": {"container": "b", "network": None, "probes": []},
-        "c": {"container": "x", "network": "n", "probes": [{"type": "tcp", "port": 5001}, {"type": "health", "port": None}]},
+        "c": {"container": "x", "network": "n",
+              "probes": [{"type": "tcp", "port": 5001}, {"type": "health", "port": None}]},
     }
 
 
@@ -79,8 +81,10 @@ def test_check_services_fills_defaults() -> None:
     ({"a": {"probes": "tcp"}}, "services.a.probes: 'tcp' is not a list"),
     ({"a": {"probes": [{"type": "udp", "port": 1}]}},
      "services.a.probes[0]: {'type': 'udp', 'port': 1} is not a probe ({type: tcp, port: N} or {type: health})"),
-    ({"a": {"probes": [{"type": "tcp", "port": "5001"}]}}, "services.a.probes[0].port: '5001' is not a TCP port (1-65535)"),
-    ({"a": {"probes": [{"type": "tcp", "port": 70000}]}}, "services.a.probes[0].port: 70000 is not a TCP port (1-65535)"),
+    ({"a": {"probes": [{"type": "tcp", "port": "5001"}]}},
+     "services.a.probes[0].port: '5001' is not a TCP port (1-65535)"),
+    ({"a": {"probes": [{"type": "tcp", "port": 70000}]}},
+     "services.a.probes[0].port: 70000 is not a TCP port (1-65535)"),
     ({"a": {"probes": [{"type": "health", "port": 1}]}},
      "services.a.probes[0].port: 1 given for a health probe, which takes none"),
 ])

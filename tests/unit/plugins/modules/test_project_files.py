@@ -97,8 +97,8 @@ def test_a_dangling_link_is_refused_not_written_through(capsys: pytest.CaptureFi
     assert msg.startswith("%s: a symlink to 'store/missing.yml', which does not exist" % COMPOSE), msg
 
 
-def test_a_path_that_cannot_be_created_is_one_line_quoting_it(capsys: pytest.CaptureFixture[str],
-                                                               tmp_path: Path) -> None:
+def test_a_path_that_cannot_be_created_is_one_line_quoting_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     code, result = call(capsys, tmp_path / "file" / "sub", files=[{"name": COMPOSE, "content": "services: {}\n"}])
     assert code == 1 and result["msg"] == "path: cannot create the directory %r: Not a directory" % str(

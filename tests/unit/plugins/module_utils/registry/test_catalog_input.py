@@ -128,7 +128,8 @@ def test_the_builtin_data_follows_the_value_rule_too() -> None:
 
 def test_an_image_defined_twice_is_refused() -> None:
     msg = refused({"images": [image(), image(name="other"), image(image="example/acme-asr:2")]})
-    assert msg == "catalog.images[2].name: 'acme-asr' (role asr) is already defined at catalog.images[0]; each may appear once"
+    assert msg == ("catalog.images[2].name: 'acme-asr' (role asr) is already defined at catalog.images[0]; "
+                   "each may appear once")
 
 
 def test_a_template_defined_twice_is_refused() -> None:
