@@ -62,6 +62,8 @@ FLEET_VARS: Dict[str, Any] = dict(
     stack_health_checks=[{"url": "http://127.0.0.1:{{ stack_ports['avr-core'][0].split(':')[0] }}/health"}],
     stack_health_timeout=6,
     stack_wait_timeout=60,
+    # the gate's crash detection is proved in test_gate.py with the default window; here a short one
+    stack_stability_window=5,
     stack_releases_keep=3,
 )
 

@@ -357,7 +357,9 @@ until [[ $(health "$addr") == 200* ]]; do
     sleep 0.2
 done
 code=$(timeout 10 docker wait "$cid") || fail "avr-core:v$NEW_V with exit-after:2 did not exit"
-((SECONDS - started >= 2)) && [[ $code == 1 ]] || fail "exit-after:2: exit $code after $((SECONDS - started)) s"
+if ! { ((SECONDS - started >= 2)) && [[ $code == 1 ]]; }; then
+    fail "exit-after:2: exit $code after $((SECONDS - started)) s"
+fi
 fault_line "$cid" "standin: version $NEW_V exits after 2 s (STANDIN_FAULTS: exit-after)"
 say "STANDIN_FAULTS=$NEW_V=exit-after:2: answered /health, exited with status 1 after $((SECONDS - started)) s"
 # no-listen: runs, but nothing accepts connections
