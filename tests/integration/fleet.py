@@ -316,3 +316,13 @@ def read_host_file(host: Union[FleetHost, str], path: Union[str, Path]) -> str:
         if not target.resolve().is_relative_to(host.workdir.resolve()):
             raise ValueError("%s is outside %s's work directory %s" % (target, host.name, host.workdir))
     return target.read_text()
+
+
+def registry_digest(repository: str, tag: str) -> str:
+    """The manifest digest the local test registry serves for repository:tag."""
+    request = urllib.request.Request(
+        "http://127.0.0.1:5000/v2/%s/manifests/%s" % (repository, tag), method="HEAD",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                           "application/vnd.oci.image.manifest.v1+json"})
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return resp.headers["Docker-Content-Digest"]

@@ -22,7 +22,6 @@ import os
 import re
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -31,7 +30,7 @@ import pytest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 
 import fleet as harness
-from fleet import DEPLOY_VARS, Fleet, recap
+from fleet import DEPLOY_VARS, Fleet, recap, registry_digest
 
 fleet = harness.fleet  # the module-scoped fixture
 
@@ -39,7 +38,6 @@ FLEET_SIZE = 1
 HOST = "fleet1"
 ROOT = Path(__file__).resolve().parents[2]
 ROLLOUT = ROOT / "playbooks" / "rollout.yml"
-REGISTRY = "127.0.0.1:5000"
 SERVICES = ("avr-core", "avr-asterisk", "avr-ami", "avr-sts-ultravox")
 V1, V2 = "v1.0.0", "v1.1.0"
 #: the seed requirement: a rollout of a host, and a rollback, each within a minute (of an idle machine)
@@ -80,15 +78,6 @@ FLEET_VARS: Dict[str, Any] = dict(
     stack_ready_timeout=10,
     stack_releases_keep=10,
 )
-
-
-def registry_digest(repository: str, tag: str) -> str:
-    request = urllib.request.Request(
-        "http://%s/v2/%s/manifests/%s" % (REGISTRY, repository, tag), method="HEAD",
-        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
-                           "application/vnd.oci.image.manifest.v1+json"})
-    with urllib.request.urlopen(request, timeout=5) as resp:
-        return resp.headers["Docker-Content-Digest"]
 
 
 def running(fl: Fleet) -> Dict[str, Dict[str, Any]]:

@@ -27,21 +27,19 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 
 import fleet as harness
-from fleet import DEPLOY_VARS, Fleet, inventory_data, recap, run_playbook
+from fleet import DEPLOY_VARS, Fleet, inventory_data, recap, registry_digest, run_playbook
 
 fleet = harness.fleet  # the module-scoped fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLLOUT = ROOT / "playbooks" / "rollout.yml"
 ROLLBACK = ROOT / "playbooks" / "rollback.yml"
-REGISTRY = "127.0.0.1:5000"
 SERVICES = ("avr-core", "avr-asterisk", "avr-ami", "avr-sts-ultravox")
 V1, V2 = "v1.0.0", "v1.1.0"
 BROKEN_HOST = "fleet3"
@@ -66,15 +64,6 @@ FLEET_VARS: Dict[str, Any] = dict(
     stack_stability_window=5,
     stack_releases_keep=3,
 )
-
-
-def registry_digest(repository: str, tag: str) -> str:
-    request = urllib.request.Request(
-        "http://%s/v2/%s/manifests/%s" % (REGISTRY, repository, tag), method="HEAD",
-        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
-                           "application/vnd.oci.image.manifest.v1+json"})
-    with urllib.request.urlopen(request, timeout=5) as resp:
-        return resp.headers["Docker-Content-Digest"]
 
 
 def expected_references(tag: str) -> Dict[str, str]:
