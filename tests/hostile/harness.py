@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
+from ansible_env import ansible_environ
 
 BIN = Path(sys.executable).parent
 ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
@@ -259,17 +260,8 @@ class Ansible:
         self.runs = 0
 
     def environ(self, log_path: Path, callback: str) -> Dict[str, str]:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-        environ.update({
-            "ANSIBLE_CONFIG": str(self.config),
-            "ANSIBLE_COLLECTIONS_PATH": str(self.collections_path),
-            "ANSIBLE_STDOUT_CALLBACK": callback,
-            "ANSIBLE_LOCAL_TEMP": str(self.base / "tmp-local"),
-            "ANSIBLE_REMOTE_TMP": str(self.base / "tmp-remote"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_LOG_PATH": str(log_path),
-            "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "/usr/bin:/bin")),
-        })
+        environ = ansible_environ(self.config, self.collections_path, self.base, callback)
+        environ["ANSIBLE_LOG_PATH"] = str(log_path)
         return environ
 
     def write_playbook(self, tasks: List[Dict[str, Any]], tag: str) -> Path:

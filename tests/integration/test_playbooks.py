@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import yaml
+from ansible_env import ansible_environ
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 BIN = Path(sys.executable).parent
@@ -117,16 +118,7 @@ class Ansible:
             argv.append("--diff")
         if verbosity:
             argv.append("-" + "v" * verbosity)
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-        environ.update({
-            "ANSIBLE_CONFIG": str(self.config),
-            "ANSIBLE_COLLECTIONS_PATH": str(self.collections_path),
-            "ANSIBLE_STDOUT_CALLBACK": callback,
-            "ANSIBLE_LOCAL_TEMP": str(self.base / "tmp-local"),
-            "ANSIBLE_REMOTE_TMP": str(self.base / "tmp-remote"),
-            "ANSIBLE_NOCOLOR": "1",
-            "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "/usr/bin:/bin")),
-        })
+        environ = ansible_environ(self.config, self.collections_path, self.base, callback)
         log_path = self.base / ("%s.log" % tag)
         if log:
             environ["ANSIBLE_LOG_PATH"] = str(log_path)
