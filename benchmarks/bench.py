@@ -94,8 +94,8 @@ def inputs_for(registry: Registry, tpl: Template) -> Dict[str, Any]:
 
 
 def render_stack(registry: Registry, tpl: Template, inp: Dict[str, Any]) -> Any:
-    return render_mod.render(registry, tpl, tpl.id, "", inp["provider_keys"], inp["secrets"], None,
-                             inp["env"], False)
+    return render_mod.render(registry, tpl, render_mod.Inputs(
+        tpl.id, provider_keys=inp["provider_keys"], secrets=inp["secrets"], env=inp["env"]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ class AnsibleBench:
         self.inputs = inputs_for(registry, tpl)
         self.keys = self.inputs["provider_keys"]
         # Case B's source: the exact compose text voice_compose writes (same template, deployment, keys).
-        self.content = render_mod.render(registry, tpl, tpl.id, "", self.keys, None, None, None, False).content
+        self.content = render_mod.render(registry, tpl, render_mod.Inputs(tpl.id, provider_keys=self.keys)).content
         self.sha1 = hashlib.sha1(self.content.encode("utf-8")).hexdigest()
         text = self.content
         if any(tok in text for tok in ("{{", "{%", "{#")):

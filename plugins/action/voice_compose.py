@@ -6,13 +6,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from typing import Any, Dict, List
+import secrets as secrets_module
+import string
+from dataclasses import replace
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible.errors import AnsibleError
+from ansible.template import generate_ansible_template_vars, trust_as_template
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, readiness
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
     check_project_file, masked, registry_secret_vars,
@@ -20,11 +27,12 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
-    check_credential_file, check_name, describe, render,
+    Inputs, check_credential_file, check_name, describe, mount_path, render, services_mounting,
 )
 
 HIDDEN = "(credential file: content hidden)\n"
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
+_ALNUM = string.ascii_letters + string.digits
 
 
 class ActionModule(StackAction):
@@ -42,9 +50,13 @@ class ActionModule(StackAction):
         "tag": {"type": "str"},
         "tags": {"type": "dict", "default": {}},
         "digests": {"type": "dict", "default": {}},
+        "keep_digests": {"type": "bool", "default": False},
         "tag_environment": {"type": "str", "default": "dev", "choices": list(ENVIRONMENTS)},
         "registry_digest": {"type": "str"},
         "mode": {"type": "raw", "default": "0600"},
+        "kept_secrets": {"type": "list", "elements": "str", "default": []},
+        "config_files": {"type": "dict", "default": {}},
+        "mount_files": {"type": "list", "elements": "str", "default": []},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
     ARGUMENT_SPEC.update(FILE_SPEC)
@@ -56,76 +68,62 @@ class ActionModule(StackAction):
             raise AnsibleActionFail("registry_digest: %r was asked for, but this collection (with its catalog) has "
                                     "registry digest %r; install the collection version that rendered it"
                                     % (args["registry_digest"], registry.digest))
-        try:
-            deployment = check_name(template.id if args["deployment"] is None else args["deployment"], "deployment")
-            check_name(args["service_prefix"], "service_prefix", allow_empty=True)
-            references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
-                                          args["digests"], args["tag_environment"])
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
-        compose_file = args["compose_file"]
-        if not _FILE_NAME.fullmatch(compose_file) or compose_file in (".", "..") \
-                or (compose_file != layout.COMPOSE_FILE and layout.reserved(compose_file)):
-            raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-') "
-                                    "that the project directory does not use otherwise" % compose_file)
+        deployment = check_name(template.id if args["deployment"] is None else args["deployment"], "deployment")
+        check_name(args["service_prefix"], "service_prefix", allow_empty=True)
+        compose_file = _compose_file(args["compose_file"])
         secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
         known_secret_vars = sorted(set(secret_vars) | set(registry_secret_vars(registry)))
-        credential_files = sorted({registry.providers[v.provider].file  # type: ignore[misc]
-                                   for img in stack_plan.images for v in img.env
-                                   if v.provider in registry.providers and registry.providers[v.provider].file})
-        try:
-            for provider in sorted({v.provider for img in stack_plan.images for v in img.env if v.provider}):
-                if provider in registry.providers and registry.providers[provider].file:
-                    file_name = check_credential_file(provider, registry.providers[provider].file)  # type: ignore
-                    if file_name == compose_file:
-                        raise AnsibleActionFail("providers.%s.file: %r is the compose file" % (provider, file_name))
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        credential_files = _credential_files(registry, stack_plan, compose_file)
+        kept = _kept_secret_names(args["kept_secrets"], known_secret_vars, args["secrets"])
+        config_sources = {_project_path(name, "config_files", compose_file): src
+                          for name, src in args["config_files"].items()}
+        mount_files = [_project_path(name, "mount_files", compose_file) for name in args["mount_files"]]
         check_file_mode(args["mode"], False, compose_file)
         directory = args["project_dir"]
         diff_mode = bool(self._task.diff)
+        given_refs = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
+                                      args["digests"], args["tag_environment"])
+        inputs = Inputs(deployment=deployment, service_prefix=args["service_prefix"],
+                        provider_keys=args["provider_keys"], secrets=args["secrets"], env=args["env"],
+                        allow_missing=args["allow_missing"], subnet=args["subnet"], image_prefix=args["image_prefix"],
+                        publish_address=args["publish_address"], management_address=args["management_address"],
+                        ports=args["ports"], references=given_refs)
+        # what the stack mounts depends on registry data only: learn it from a render without the task's values
+        sketch = Inputs(deployment=deployment, service_prefix=args["service_prefix"], allow_missing=True,
+                        references=given_refs)
+        mounts = describe(render(registry, template, sketch).document)["mounts"]
+        mounted = sorted({mount_path(path) for paths in mounts.values() for path in paths})
+        config_sources = {name: src for name, src in config_sources.items() if services_mounting(mounts, [name])}
+        placeholders = [name for name in mount_files if name in mounted]
+        directories = sorted({path for path in mounted if path not in config_sources and path not in placeholders
+                              and path not in credential_files}
+                             | {os.path.dirname(name) for name in list(config_sources) + placeholders} - {""})
 
-        names = [compose_file, ENV_FILE] + credential_files
+        names = [compose_file, ENV_FILE] + credential_files + sorted(config_sources) + placeholders
         read = [ENV_FILE]
+        if kept:
+            names.append(layout.CREDENTIALS_FILE)
+            read.append(layout.CREDENTIALS_FILE)
+        current_meta = layout.CURRENT + "/" + layout.RELEASE_META
+        names.append(current_meta)
+        read.append(current_meta)
         read_masked = [compose_file] if diff_mode else []
-
-        def render_with(stored: Any) -> Any:
-            return render(registry, template, deployment, args["service_prefix"], args["provider_keys"],
-                          args["secrets"], stored, args["env"], args["allow_missing"], args["subnet"],
-                          args["image_prefix"], args["publish_address"], args["management_address"], args["ports"],
-                          references)
-
-        # One round trip when the project has no environment.json (the common first run and re-run
-        # without voice_env): render as if it were absent and let the target write only if it is.
-        written: Dict[str, Any] = {}
-        try:
-            rendered = render_with(None)
-        except RegistryError:
-            rendered = None  # may need values from environment.json: read it first
-        if rendered is not None:
-            wanted = self._wanted(rendered, args, compose_file)
-            written = self.files_module(task_vars, path=directory, inspect=names, read=read, read_masked=read_masked,
-                                        mask_vars=known_secret_vars, files=wanted, backup=args["backup"],
-                                        expect_absent=[ENV_FILE])
-            info = dict(written.get("files", {}))
-            if written.get("precondition_failed"):
-                rendered, written = None, {}
-        if rendered is None:
-            info = self.inspect(task_vars, directory, names, read=read, read_masked=read_masked,
-                                mask_vars=known_secret_vars)
-            stored = self.stored_env(info[ENV_FILE], directory, template.id)
-            try:
-                rendered = render_with(stored.get("services") if stored else None)
-            except RegistryError as exc:
-                raise AnsibleActionFail(str(exc)) from None
-            wanted = self._wanted(rendered, args, compose_file)
-            for spec in wanted:
-                check_project_file(info[spec["name"]], directory, spec["name"])
-            pending = [spec for spec in wanted
-                       if info[spec["name"]].get("checksum") != _sha1(spec["content"])
-                       or not attributes_match(spec, info[spec["name"]])]
-            if pending:
-                written = self.files_module(task_vars, path=directory, files=pending, backup=args["backup"])
+        info = self.inspect(task_vars, directory, names + directories, read=read, read_masked=read_masked,
+                            mask_vars=known_secret_vars)
+        stored = self.stored_env(info[ENV_FILE], directory, template.id)
+        release = _release_meta(info[current_meta])
+        secrets = dict(args["secrets"])
+        kept_values = _kept_values(kept, secrets, info.get(layout.CREDENTIALS_FILE), directory)
+        secrets.update(kept_values)
+        references = given_refs
+        if args["keep_digests"] and release:
+            recorded = _recorded_digests(release, given_refs, args["digests"])
+            if recorded:
+                references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
+                                              dict(args["digests"], **recorded), args["tag_environment"])
+        inputs = replace(inputs, secrets=secrets, references=references,
+                         stored_env=stored.get("services") if stored else None)
+        rendered = render(registry, template, inputs)
 
         out: Dict[str, Any] = {
             "changed": False,
@@ -151,15 +149,61 @@ class ActionModule(StackAction):
                                "digest": references[img.service_name].digest, "tag_policy": img.tag_policy}
             for img, name in zip(stack_plan.images, out["services"])
         }
+        out["unpinned"] = sorted(svc for svc, ref in references.items() if not ref.digest)
         out["credential_files"] = credential_files
         out["gate"] = gate_data(rendered.document, stack_plan.images, out["services"])
+
+        wanted = self._wanted(rendered, args, compose_file)
+        configs = {name: self._config_text(src, name, task_vars, secrets, roles, deployment)
+                   for name, src in sorted(config_sources.items())}
+        owner = {"owner": args["owner"], "group": args["group"]}
+        wanted += [dict(name=name, content=text, mode="0600", secret=True, **owner) for name, text in configs.items()]
+        if kept:
+            wanted.append(dict(name=layout.CREDENTIALS_FILE, content=_credentials_text(kept_values), mode="0600",
+                               secret=True, **owner))
+        for spec in wanted:
+            check_project_file(info[spec["name"]], directory, spec["name"])
+        pending = [spec for spec in wanted
+                   if info[spec["name"]].get("checksum") != _sha1(spec["content"])
+                   or not attributes_match(spec, info[spec["name"]])]
+        pending += [dict(name=name, content="", mode="0640", **owner) for name in placeholders
+                    if not info[name].get("exists")]
+        missing_dirs = [name for name in directories if not info[name].get("exists")]
+        out["release_files"] = sorted(configs) + ([layout.CREDENTIALS_FILE] if kept else [])
+        out["release"] = _release_state(release, rendered.checksum, info, out["release_files"], wanted)
+        out["restart"] = services_mounting(out["mounts"], [spec["name"] for spec in pending
+                                                          if spec["name"] != compose_file])
+        out["record"] = _record(out, args, template, inputs, stack_plan, references)
+        written: Dict[str, Any] = {}
+        if pending or missing_dirs:
+            written = self.files_module(task_vars, path=directory, files=pending, directories=missing_dirs,
+                                        backup=args["backup"])
         out["changed"] = bool(written.get("changed"))
         out["written"] = written.get("written", [])
+        out["made_directories"] = written.get("made_directories", [])
         if written.get("backup_files"):
             out["backup_file"] = written["backup_files"].get(compose_file)
         if diff_mode and out["changed"]:
             out["diff"] = self._diff(info, wanted, rendered, secret_vars, directory)
         return out
+
+    def _config_text(self, source: str, name: str, task_vars: Dict[str, Any], secrets: Dict[str, str],
+                     roles: Dict[str, List[str]], deployment: str) -> str:
+        """A configuration file of the deployment: the Jinja template ``source`` (searched like
+        ansible.builtin.template's src) rendered on the controller with the task's variables plus
+        ``voice_secrets``, ``voice_roles`` and ``voice_deployment``."""
+        try:
+            path = self._find_needle("templates", source)
+        except AnsibleError as exc:
+            raise AnsibleActionFail("config_files.%s: %s" % (name, exc)) from None
+        variables = dict(task_vars)
+        variables.update(generate_ansible_template_vars(path=source, fullpath=path, dest_path=name,
+                                                        include_ansible_managed="ansible_managed" not in variables))
+        variables.update({"voice_secrets": secrets, "voice_roles": roles, "voice_deployment": deployment})
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        text = templar.template(trust_as_template(self._loader.get_text_file_contents(path)),
+                                escape_backslashes=False)
+        return "" if text is None else str(text)
 
     def _wanted(self, rendered: Any, args: Dict[str, Any], compose_file: str) -> List[Dict[str, Any]]:
         """The files to write for ``rendered``; refuses a readable mode for a file holding secrets."""
@@ -188,6 +232,134 @@ class ActionModule(StackAction):
                 after = HIDDEN
             diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
         return diffs
+
+
+def _compose_file(name: str) -> str:
+    if not _FILE_NAME.fullmatch(name) or name in (".", "..") \
+            or (name != layout.COMPOSE_FILE and layout.reserved(name)):
+        raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-') "
+                                "that the project directory does not use otherwise" % name)
+    return name
+
+
+def _credential_files(registry: Any, stack_plan: Any, compose_file: str) -> List[str]:
+    """The credential files the stack's providers use (names checked)."""
+    files = set()
+    for provider in sorted({v.provider for img in stack_plan.images for v in img.env if v.provider}):
+        if provider in registry.providers and registry.providers[provider].file:
+            name = check_credential_file(provider, registry.providers[provider].file)
+            if name == compose_file:
+                raise AnsibleActionFail("providers.%s.file: %r is the compose file" % (provider, name))
+            files.add(name)
+    return sorted(files)
+
+
+def _project_path(name: Any, field: str, compose_file: str) -> str:
+    """A relative path inside the project that no file of the project layout already is."""
+    text = str(name)
+    if not layout.plain_relative(text) or text.split("/")[0] in (layout.RELEASES, layout.CURRENT) \
+            or text in (compose_file, ENV_FILE, layout.CREDENTIALS_FILE):
+        raise AnsibleActionFail("%s: %r must be a relative path inside the project directory that is not one of "
+                                "its own files (the compose file, environment.json, the releases)" % (field, text))
+    return text
+
+
+def _kept_secret_names(names: List[str], known: List[str], given: Dict[str, Any]) -> List[str]:
+    for name in names:
+        if name not in known:
+            raise AnsibleActionFail("kept_secrets: %r is not a secret any image of the registry reads" % name)
+    return sorted(set(names))
+
+
+def _kept_values(names: List[str], given: Dict[str, Any], info: Any, directory: str) -> Dict[str, str]:
+    """The kept secrets: given (non-empty), else kept on the host, else generated (24 letters and digits)."""
+    kept: Dict[str, Any] = {}
+    if names and info and info.get("exists"):
+        try:
+            kept = json.loads(info.get("content") or "")
+        except ValueError:
+            kept = None  # type: ignore[assignment]
+        if not isinstance(kept, dict) or not all(isinstance(v, str) for v in kept.values()):
+            raise AnsibleActionFail("%s/%s: not a JSON object of secret names to strings; fix or remove the file "
+                                    "(new secrets are then generated)" % (directory, layout.CREDENTIALS_FILE))
+    values = {}
+    for name in names:
+        value = given.get(name) or kept.get(name.lower())
+        values[name] = value if value else "".join(secrets_module.choice(_ALNUM) for _ in range(24))
+    return values
+
+
+def _credentials_text(values: Dict[str, str]) -> str:
+    return json.dumps({name.lower(): value for name, value in values.items()}, indent=4, sort_keys=True,
+                      ensure_ascii=False) + "\n"
+
+
+def _release_meta(info: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """The current release's release.json (None without one; a broken one counts as none here: the
+    release module refuses it, naming the file, before anything is staged)."""
+    if not info.get("exists") or info.get("outside"):
+        return None
+    try:
+        data = json.loads(info.get("content") or "")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _recorded_digests(release: Mapping[str, Any], given: Mapping[str, Any], digests: Mapping[str, Any]
+                      ) -> Dict[str, str]:
+    """Digests the current release runs for the images still asked for at the same repository and tag."""
+    recorded = release.get("images")
+    found: Dict[str, str] = {}
+    if not isinstance(recorded, dict):
+        return found
+    for service, ref in given.items():
+        if service in digests or ref.digest or not isinstance(recorded.get(service), str):
+            continue
+        name, _at, digest = recorded[service].partition("@")
+        if digest and name == str(ref):
+            found[service] = digest
+    return found
+
+
+def _release_state(release: Optional[Mapping[str, Any]], checksum: str, info: Mapping[str, Any],
+                   release_files: List[str], wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Whether the current release holds exactly what this task renders (compose file, environment.json as
+    it is now, the configuration and credentials files)."""
+    if not release:
+        return {"current": None, "unchanged": False}
+    contents = {spec["name"]: _sha1(spec["content"]) for spec in wanted}
+    same = (release.get("checksum") == checksum
+            and release.get("environment_checksum") == info[ENV_FILE].get("checksum")
+            and release.get("files", {}) == {name: contents.get(name) for name in release_files})
+    return {"current": release.get("id"), "unchanged": bool(same)}
+
+
+def _record(out: Mapping[str, Any], args: Mapping[str, Any], template: Any, inputs: Inputs, stack_plan: Any,
+            references: Mapping[str, Any]) -> Dict[str, Any]:
+    """What a release of this rendering records (release.json and history): never a key or secret value.
+    ``inputs`` re-render the same bytes with the secrets and provider keys it names."""
+    digests = {svc: ref.digest for svc, ref in references.items() if ref.digest}
+    return {
+        "deployment": out["deployment"],
+        "template": out["template"],
+        "registry_digest": out["registry_digest"],
+        "tag_environment": args["tag_environment"],
+        "images": {svc: info["reference"] for svc, info in out["images"].items()},
+        "tags": {svc: info["tag"] for svc, info in out["images"].items()},
+        "digests": digests,
+        "mounts": out["mounts"],
+        "gate": out["gate"],
+        "inputs": {
+            "template": args["template"], "stack": args["stack"], "providers": args["providers"],
+            "catalog": args["catalog"], "deployment": inputs.deployment, "service_prefix": inputs.service_prefix,
+            "subnet": inputs.subnet, "ports": args["ports"], "image_prefix": inputs.image_prefix,
+            "publish_address": inputs.publish_address, "management_address": inputs.management_address,
+            "env": args["env"], "allow_missing": inputs.allow_missing, "tag": args["tag"], "tags": args["tags"],
+            "digests": digests, "tag_environment": args["tag_environment"],
+            "provider_keys": sorted(args["provider_keys"]), "secrets": sorted(inputs.secrets or {}),
+        },
+    }
 
 
 def gate_data(document: Dict[str, Any], images: Any, services: List[str]) -> Dict[str, Any]:

@@ -11,7 +11,6 @@ import random
 import time
 from typing import Any, Dict
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
@@ -37,10 +36,7 @@ class ActionModule(StackAction):
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
         registry, template, stack = self.resolve(args)
-        try:
-            check_secret_inputs(registry, args["provider_keys"], args["secrets"])
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        check_secret_inputs(registry, args["provider_keys"], args["secrets"])
         directory = args["project_dir"]
         path = os.path.join(directory, ENV_FILE)
         check_file_mode(args["mode"], False, ENV_FILE)
@@ -49,11 +45,8 @@ class ActionModule(StackAction):
         for attempt in range(ATTEMPTS):
             info = self.inspect(task_vars, directory, [ENV_FILE], read=[ENV_FILE])[ENV_FILE]
             check_project_file(info, directory, ENV_FILE)
-            try:
-                current = envstore.load(info.get("content") if info.get("exists") else None, path)
-                data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
-            except RegistryError as exc:
-                raise AnsibleActionFail(str(exc)) from None
+            current = envstore.load(info.get("content") if info.get("exists") else None, path)
+            data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
             text = envstore.dump(data)
             spec = {"name": ENV_FILE, "content": text, "mode": args["mode"], "owner": args["owner"],
                     "group": args["group"]}

@@ -79,7 +79,7 @@ _value:
 from typing import Any, Dict, Optional
 
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, render
 
 
 @filter_errors
@@ -91,8 +91,10 @@ def compose_document(value: Any, deployment: Optional[str] = None, env: Any = No
     reg = registry(catalog)
     template = selection(reg, value)
     deployment = template.id if deployment is None else deployment
-    rendered = render(reg, template, deployment, service_prefix, provider_keys, secrets, None, env,
-                      allow_missing, subnet, image_prefix, publish_address, management_address, ports)
+    rendered = render(reg, template, Inputs(
+        deployment=deployment, service_prefix=service_prefix, provider_keys=provider_keys, secrets=secrets, env=env,
+        allow_missing=allow_missing, subnet=subnet, image_prefix=image_prefix, publish_address=publish_address,
+        management_address=management_address, ports=ports))
     return rendered.document
 
 

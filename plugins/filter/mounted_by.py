@@ -49,13 +49,7 @@ from typing import Any, Dict, List, Mapping, Sequence
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import type_name
-
-
-def _norm(path: str) -> str:
-    path = str(path)
-    while path.startswith("./"):
-        path = path[2:]
-    return path.rstrip("/")
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import services_mounting
 
 
 def _paths(value: Any, where: str) -> List[str]:
@@ -69,14 +63,8 @@ def mounted_by(mounts: Mapping[str, Sequence[str]], paths: Sequence[str]) -> Lis
     if mounts is not None and not isinstance(mounts, Mapping):
         raise AnsibleFilterError("voiceops.avr.mounted_by: expected a mapping of service to mounted paths, got %s"
                                  % type_name(mounts))
-    changed = [_norm(p) for p in _paths(paths, "paths")]
-    hits = set()
-    for service, mounted in (mounts or {}).items():
-        for mount in _paths(mounted, "mounts.%s" % service):
-            root = _norm(mount)
-            if any(path == root or path.startswith(root + "/") for path in changed):
-                hits.add(str(service))
-    return sorted(hits)
+    checked = {service: _paths(mounted, "mounts.%s" % service) for service, mounted in (mounts or {}).items()}
+    return services_mounting(checked, _paths(paths, "paths"))
 
 
 class FilterModule(object):

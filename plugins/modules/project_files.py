@@ -95,6 +95,14 @@ options:
             the rename) gives group or others any permission; its backup is mode 0600.
         type: bool
         default: false
+  directories:
+    description:
+      - Directories, relative to O(path), that must exist (the folders a stack mounts). A missing one is
+        created with mode 0750 (its missing parents too), before any file is written; an existing one is left
+        as it is. A path that exists and is not a directory is refused.
+    type: list
+    elements: str
+    default: []
   expect_absent:
     description:
       - File names, relative to O(path), that must not exist for O(files) to be written. When one
@@ -162,6 +170,11 @@ files:
 written:
   description: Names of the files whose content was replaced (or would be, in check mode).
   returned: when O(files) is set
+  type: list
+  elements: str
+made_directories:
+  description: Names of the directories of O(directories) that were created (or would be, in check mode).
+  returned: when O(directories) is set
   type: list
   elements: str
 precondition_failed:
@@ -313,6 +326,31 @@ def _clean_temps(directory, names):
             except OSError:
                 pass
     return removed
+
+
+def _make_directories(module, directory, names, created):
+    """Create the missing directories of ``names`` (0750, parents too); the ones made are added to ``created``."""
+    made = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.isdir(_real(directory, name)):
+            continue
+        if os.path.lexists(path) and not os.path.islink(path):
+            raise Refused("directories: %r exists and is not a directory" % name)
+        made.append(name)
+        if module.check_mode:
+            continue
+        missing = []
+        parent = path
+        while not os.path.isdir(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for one in reversed(missing):
+            _real(directory, os.path.relpath(one, directory))  # a link on the way may not lead outside
+            os.mkdir(one, 0o750)
+            os.chmod(one, 0o750)
+            created.insert(0, one)
+    return made
 
 
 class Writer(object):
@@ -493,6 +531,7 @@ def main():
                 group=dict(type="str"),
                 secret=dict(type="bool", default=False, no_log=False),
             )),
+            directories=dict(type="list", elements="str", default=[]),
             expect_absent=dict(type="list", elements="str", default=[]),
             expect_checksums=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
@@ -502,7 +541,7 @@ def main():
     )
     params = module.params
     directory = params["path"]
-    for field in ("inspect", "read", "read_masked", "expect_absent", "expect_checksums"):
+    for field in ("inspect", "read", "read_masked", "directories", "expect_absent", "expect_checksums"):
         for name in params[field]:
             _safe_name(module, name, field)
     for spec in params["files"]:
@@ -522,7 +561,7 @@ def main():
         _failed(module, msg, written=[])
 
     try:
-        if params["files"] and not module.check_mode:
+        if (params["files"] or params["directories"]) and not module.check_mode:
             # validate everything that needs no directory before creating one
             for spec in params["files"]:
                 resulting_mode(spec.get("mode"), NEW_FILE_MODE)
@@ -560,6 +599,9 @@ def main():
                 failed_precondition = True
         if params["expect_absent"] or params["expect_checksums"]:
             result["precondition_failed"] = failed_precondition
+        if params["directories"] and not failed_precondition:
+            result["made_directories"] = _make_directories(module, directory, params["directories"], created)
+            result["changed"] = bool(result["made_directories"])
         if params["files"] and not failed_precondition:
             items = [writer.plan(index, spec) for index, spec in enumerate(params["files"])]
             if not module.check_mode:
@@ -572,7 +614,7 @@ def main():
                                       % (item["name"], directory, cause)) from None
                 writer.commit()
             result["written"] = [item["name"] for item in items if item["changed"]]
-            result["changed"] = bool(result["written"])
+            result["changed"] = result["changed"] or bool(result["written"])
             backups = dict((item["name"], item["backup_file"]) for item in items if "backup_file" in item)
             if backups:
                 result["backup_files"] = backups

@@ -69,6 +69,8 @@ class StackAction(ActionBase):
         del tmp
         try:
             result.update(self.act(task_vars or {}))
+        except RegistryError as exc:  # bad input found by the registry or the renderer: one line, in one place
+            raise AnsibleActionFail(str(exc)) from None
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
@@ -89,30 +91,24 @@ class StackAction(ActionBase):
     def resolve(self, args: Mapping[str, Any]) -> Tuple[Registry, Template, Plan]:
         """The effective registry, the selected template and its plan; bad input fails the task."""
         registry = self.registry(args["catalog"])
-        try:
-            template = registry.select(args["template"], args["stack"], args["providers"])
-            return registry, template, plan(registry, template)
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        template = registry.select(args["template"], args["stack"], args["providers"])
+        return registry, template, plan(registry, template)
 
     def registry(self, catalog: Any) -> Registry:
         if catalog is None:
             return effective_registry(None)
-        try:
-            if isinstance(catalog, str):
-                path = catalog if os.path.isabs(catalog) or not catalog else self._loader.path_dwim(catalog)
-                data = load_catalog_file(path, catalog)
-                try:
-                    return effective_registry(data)
-                except RegistryError as exc:  # say which file the field is in
-                    raise RegistryError("%s (catalog file %s)" % (exc, catalog)) from None
-            elif isinstance(catalog, Mapping):
-                data = plain_data(catalog)
-            else:
-                raise RegistryError("catalog: expected a file path or a mapping, got %s" % type_name(catalog))
-            return effective_registry(data)
-        except RegistryError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        if isinstance(catalog, str):
+            path = catalog if os.path.isabs(catalog) or not catalog else self._loader.path_dwim(catalog)
+            data = load_catalog_file(path, catalog)
+            try:
+                return effective_registry(data)
+            except RegistryError as exc:  # say which file the field is in
+                raise RegistryError("%s (catalog file %s)" % (exc, catalog)) from None
+        elif isinstance(catalog, Mapping):
+            data = plain_data(catalog)
+        else:
+            raise RegistryError("catalog: expected a file path or a mapping, got %s" % type_name(catalog))
+        return effective_registry(data)
 
     def files_module(self, task_vars: Dict[str, Any], **args: Any) -> Dict[str, Any]:
         """Run voiceops.avr.project_files on the target; fail the task on its failure."""

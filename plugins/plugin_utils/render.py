@@ -275,7 +275,7 @@ def _placeholder(var: EnvVar, registry: Registry) -> str:
 
 def check_credential_file(provider: str, name: str) -> str:
     """``name`` if a provider's credential file may take it: a plain relative path the project layout does not use."""
-    if not layout.plain_relative(name) or layout.reserved(name):
+    if not layout.plainmount_path(name) or layout.reserved(name):
         raise RenderError("providers.%s.file: %r is not a name a credential file may take: the project directory "
                           "uses it (%s), or it is not a plain relative path"
                           % (provider, name, ", ".join(layout.RESERVED)))
@@ -308,20 +308,37 @@ def check_secret_inputs(registry: Registry, provider_keys: Any, secrets: Any) ->
     return keys, named
 
 
-def render(registry: Registry, template: Template, deployment: str, service_prefix: str = "",
-           provider_keys: Optional[Mapping[str, str]] = None, secrets: Optional[Mapping[str, str]] = None,
-           stored_env: Any = None, env: Any = None, allow_missing: bool = False,
-           subnet: Optional[str] = None, image_prefix: str = "", publish_address: Optional[str] = None,
-           management_address: Optional[str] = None, ports: Any = None,
-           references: Optional[Mapping[str, Any]] = None) -> Rendered:
-    """The compose file (and credential files) for one deployment.
+@dataclass(frozen=True)
+class Inputs:
+    """What one deployment's render takes besides the registry and the template.
 
     ``ports`` replaces the published ports of services (by registry service name);
     ``publish_address`` binds every published port to one host address, and
     ``management_address`` (default: ``publish_address``) the images' management ports.
     ``references`` (service -> image reference, see ``references.image_references``) replaces
-    ``image_prefix`` + the registry's image.
+    ``image_prefix`` + the registry's image. ``stored_env`` is the services part of
+    environment.json, ``env`` the task's layer above it.
     """
+
+    deployment: str
+    service_prefix: str = ""
+    provider_keys: Optional[Mapping[str, str]] = None
+    secrets: Optional[Mapping[str, str]] = None
+    stored_env: Any = None
+    env: Any = None
+    allow_missing: bool = False
+    subnet: Optional[str] = None
+    image_prefix: str = ""
+    publish_address: Optional[str] = None
+    management_address: Optional[str] = None
+    ports: Any = None
+    references: Optional[Mapping[str, Any]] = None
+
+
+def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
+    """The compose file (and credential files) of one deployment of ``template``."""
+    deployment, service_prefix, image_prefix = inputs.deployment, inputs.service_prefix, inputs.image_prefix
+    references, subnet, allow_missing = inputs.references, inputs.subnet, inputs.allow_missing
     check_name(deployment, "deployment")
     check_name(service_prefix, "service_prefix", allow_empty=True)
     if not references and image_prefix:
@@ -331,11 +348,11 @@ def render(registry: Registry, template: Template, deployment: str, service_pref
     given_prefix = service_prefix
     if service_prefix and not service_prefix.endswith(("-", "_")):
         service_prefix += "-"
-    keys, named = check_secret_inputs(registry, provider_keys, secrets)
+    keys, named = check_secret_inputs(registry, inputs.provider_keys, inputs.secrets)
     plan_ = plan(registry, template)
-    published = check_ports(ports, plan_, publish_address, management_address)
-    stored = check_env_layer(stored_env, plan_, "environment.json services")
-    task_env = check_env_layer(env, plan_, "env")
+    published = check_ports(inputs.ports, plan_, inputs.publish_address, inputs.management_address)
+    stored = check_env_layer(inputs.stored_env, plan_, "environment.json services")
+    task_env = check_env_layer(inputs.env, plan_, "env")
     names = {img.service_name: check_label(given_prefix, service_prefix, img.service_name, "container name")
              for img in plan_.images}
     check_label(given_prefix, service_prefix, template.network.name, "network name")
@@ -490,3 +507,24 @@ def describe(document: Mapping[str, Any]) -> Dict[str, Any]:
         "networks": networks,
         "mounts": mounts,
     }
+
+
+def mount_path(path: str) -> str:
+    """A mounted path as a path relative to the project directory (no leading ./, no trailing /)."""
+    path = str(path)
+    while path.startswith("./"):
+        path = path[2:]
+    return path.rstrip("/")
+
+
+def services_mounting(mounts: Mapping[str, Any], paths: Any) -> List[str]:
+    """The services of ``mounts`` (service -> mounted project paths) that mount one of ``paths`` or a folder
+    holding one, sorted."""
+    changed = [mount_path(p) for p in paths]
+    hits = set()
+    for service, mounted in mounts.items():
+        for mount in mounted:
+            root = mount_path(mount)
+            if any(path == root or path.startswith(root + "/") for path in changed):
+                hits.add(str(service))
+    return sorted(hits)

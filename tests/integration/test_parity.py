@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, render
 
 FIELDS = ("image", "environment", "ports", "volumes", "networks", "restart", "platform",
           "container_name", "depends_on", "healthcheck", "command")
@@ -75,7 +75,7 @@ def test_template_matches_example(template_id, examples_dir, docker_compose, tmp
             provider = REGISTRY.providers.get(var.provider or "")
             if provider is not None and provider.file:
                 task["provider_keys"][provider.name] = '{"type": "service_account"}\n'
-    rendered = render(REGISTRY, tpl, deployment=template_id, **task)
+    rendered = render(REGISTRY, tpl, Inputs(deployment=template_id, **task))
     assert set(rendered.files) == {REGISTRY.providers[p].file for p in task["provider_keys"]
                                    if REGISTRY.providers[p].file}
     (tmp_path / "example.yml").write_text(example_text)
@@ -120,7 +120,7 @@ def test_every_deviation_names_a_known_example(examples_dir):
 @pytest.mark.parametrize("template_id", WITHOUT_EXAMPLE)
 def test_template_without_example_is_valid_compose(template_id, docker_compose, tmp_path):
     tpl = REGISTRY.template(template_id)
-    rendered = render(REGISTRY, tpl, deployment=template_id, allow_missing=True)
+    rendered = render(REGISTRY, tpl, Inputs(deployment=template_id, allow_missing=True))
     (tmp_path / "docker-compose.yml").write_text(rendered.content)
     config = compose_config(docker_compose, tmp_path, "docker-compose.yml", {})
     assert sorted(config["services"]) == sorted(img.service_name for img in tpl.images)

@@ -12,7 +12,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.masking import (
     HIDDEN, MASK, mask_compose, mask_equal_values, masked_or_hidden,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, check_credential_file, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, check_credential_file, render
 
 KEY = "sk-marker-0123456789"
 
@@ -124,8 +124,8 @@ def test_values_of_secret_variables_are_masked_by_structure(text: str) -> None:
 
 def test_a_secret_that_is_a_common_word_changes_no_other_line() -> None:
     reg = effective_registry(None)
-    rendered = render(reg, reg.select("openai", None, None), "openai",
-                      provider_keys={"openai": "always", "deepgram": "agentvoiceresponse"})
+    rendered = render(reg, reg.select("openai", None, None), Inputs("openai",
+                      provider_keys={"openai": "always", "deepgram": "agentvoiceresponse"}))
     names = sorted({v.name for img in reg.images.values() for v in img.env if v.secret})
     out = mask_compose(rendered.content, names)
     assert out is not None
@@ -140,15 +140,15 @@ def test_every_template_renders_to_a_file_the_target_can_mask() -> None:
     for template in reg.templates.values():
         if not template.functional:
             continue
-        rendered = render(reg, template, "d", allow_missing=True)
+        rendered = render(reg, template, Inputs("d", allow_missing=True))
         assert mask_compose(rendered.content, names) is not None, template.id
 
 
 def test_a_secret_naming_a_service_is_never_templated() -> None:
     reg = effective_registry(None)
     key = "sk-{{service:avr-ami}}-{{service:nope}}"
-    rendered = render(reg, reg.select("openai", None, None), "openai", service_prefix="x",
-                      provider_keys={"openai": key, "deepgram": "dg"})
+    rendered = render(reg, reg.select("openai", None, None), Inputs("openai", service_prefix="x",
+                      provider_keys={"openai": key, "deepgram": "dg"}))
     env = rendered.document["services"]["x-avr-llm-openai"]["environment"]
     assert env["OPENAI_API_KEY"] == key
 

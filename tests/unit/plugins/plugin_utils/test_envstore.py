@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Plan, RenderError, plan, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, Plan, RenderError, plan, render
 
 REG = builtin()
 
@@ -73,7 +73,7 @@ def test_current_values_are_kept_and_new_services_seeded() -> None:
 
 def test_store_values_feed_render() -> None:
     data = update("openai", set_={"avr-llm-openai": {"OPENAI_MODEL": "from-store"}})
-    out = render(REG, REG.template("openai"), "d", stored_env=data["services"], allow_missing=True)
+    out = render(REG, REG.template("openai"), Inputs("d", stored_env=data["services"], allow_missing=True))
     assert out.document["services"]["avr-llm-openai"]["environment"]["OPENAI_MODEL"] == "from-store"
 
 

@@ -11,7 +11,7 @@ import yaml
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import SLOT_ROLES, WIRING
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, Rendered, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, Rendered, render
 
 REG = builtin()
 TEMPLATE_IDS = sorted(REG.templates)
@@ -37,7 +37,7 @@ def full_inputs(template_id: str) -> Dict[str, Any]:
 
 
 def run(template_id: str, **kwargs: Any) -> Rendered:
-    return render(REG, REG.template(template_id), kwargs.pop("deployment", "demo"), **kwargs)
+    return render(REG, REG.template(template_id), Inputs(kwargs.pop("deployment", "demo"), **kwargs))
 
 
 def environment(out: Rendered, service: str) -> Dict[str, str]:
@@ -278,7 +278,7 @@ def test_token_to_a_service_the_template_dropped_is_refused() -> None:
     reg = effective_registry({"templates": [{"id": "no-ami", "stack": "modular", "images": {
         "asr": "asr/avr-asr-deepgram", "llm": "llm/avr-llm-openai", "tts": "tts/avr-tts-deepgram", "ami": None}}]})
     with pytest.raises(RenderError, match=r"AMI_URL: \{\{service:avr-ami\}\} names no service of this stack"):
-        render(reg, reg.template("no-ami"), "x", allow_missing=True)
+        render(reg, reg.template("no-ami"), Inputs("x", allow_missing=True))
 
 
 # -- input checks -------------------------------------------------------------------------------------

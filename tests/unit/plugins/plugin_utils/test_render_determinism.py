@@ -18,26 +18,26 @@ import json, sys
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.envstore import seed
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, plan, render
 
 out = {}
 reg = builtin()
 out["digest"] = reg.digest
 for tid in sorted(reg.templates):
     tpl = reg.template(tid)
-    out[tid] = render(reg, tpl, "demo", allow_missing=True).content
-    out[tid + "+prefix"] = render(reg, tpl, "demo", service_prefix="blue", allow_missing=True,
+    out[tid] = render(reg, tpl, Inputs("demo", allow_missing=True)).content
+    out[tid + "+prefix"] = render(reg, tpl, Inputs("demo", service_prefix="blue", allow_missing=True,
                                   provider_keys={p: "k" for p in ("deepgram", "openai", "anthropic")},
-                                  secrets={"ADMIN_PASSWORD": "$ecret"}).content
+                                  secrets={"ADMIN_PASSWORD": "$ecret"})).content
     out[tid + "+store"] = json.dumps(seed(plan(reg, tpl)))
 for name in sorted(reg.role_providers["sts"]):
     tpl = reg.select(stack="sts", providers={"sts": name})
-    out["select-" + tpl.id] = render(reg, tpl, "sel", allow_missing=True).content
+    out["select-" + tpl.id] = render(reg, tpl, Inputs("sel", allow_missing=True)).content
 for asr in sorted(reg.role_providers["asr"]):
     for llm in sorted(reg.role_providers["llm"]):
         for tts in sorted(reg.role_providers["tts"]):
             tpl = reg.select(stack="modular", providers={"asr": asr, "llm": llm, "tts": tts})
-            out["select-" + tpl.id] = render(reg, tpl, "sel", allow_missing=True).content
+            out["select-" + tpl.id] = render(reg, tpl, Inputs("sel", allow_missing=True)).content
 cat = effective_registry({
     "providers": [{"name": "acme", "env": "ACME_API_KEY"}],
     "images": [{"role": "asr", "name": "acme", "image": "example/acme", "port": 7000, "provider": "acme",
@@ -47,7 +47,7 @@ cat = effective_registry({
                    "images": {"asr": "asr/acme", "llm": "llm/avr-llm-openai", "tts": "tts/avr-tts-deepgram"}}],
 })
 out["catalog-digest"] = cat.digest
-out["catalog-acme"] = render(cat, cat.template("acme"), "acme", allow_missing=True).content
+out["catalog-acme"] = render(cat, cat.template("acme"), Inputs("acme", allow_missing=True)).content
 sys.stdout.write(json.dumps(out, sort_keys=True))
 '''
 

@@ -19,7 +19,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
-    RenderError, check_name, check_text, render,
+    Inputs, RenderError, check_name, check_text, render,
 )
 
 REG = builtin()
@@ -84,7 +84,7 @@ def test_render_refuses_bad_names(field: str, value: str) -> None:
     kwargs: Dict[str, Any] = {"deployment": "demo", "allow_missing": True}
     kwargs[field] = value
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, **kwargs)
+        render(REG, OPENAI, Inputs(**kwargs))
     msg = one_line(caught.value)
     assert msg.startswith(field + ": ") and repr(value) in msg, msg
 
@@ -92,11 +92,11 @@ def test_render_refuses_bad_names(field: str, value: str) -> None:
 def test_names_longer_than_a_dns_label_after_prefixing_are_refused() -> None:
     longest = max(len(img.service_name) for img in OPENAI.images)
     ok_prefix = "p" * (63 - longest - 1)
-    out = render(REG, OPENAI, "demo", service_prefix=ok_prefix, allow_missing=True)
+    out = render(REG, OPENAI, Inputs("demo", service_prefix=ok_prefix, allow_missing=True))
     assert max(len(name) for name in out.document["services"]) == 63
     too_long = ok_prefix + "q"
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", service_prefix=too_long, allow_missing=True)
+        render(REG, OPENAI, Inputs("demo", service_prefix=too_long, allow_missing=True))
     msg = one_line(caught.value)
     assert msg.startswith("service_prefix: %r makes the container name '%s-" % (too_long, too_long)) \
         and "64 characters" in msg, msg
@@ -106,7 +106,7 @@ def test_a_long_network_name_after_prefixing_is_refused() -> None:
     reg = effective_registry({"templates": [{"id": "net", "stack": "sts", "images": {"sts": "sts/avr-sts-ultravox"},
                                              "network": {"name": "n" * 60}}]})
     with pytest.raises(RenderError) as caught:
-        render(reg, reg.template("net"), "demo", service_prefix="pre", allow_missing=True)
+        render(reg, reg.template("net"), Inputs("demo", service_prefix="pre", allow_missing=True))
     msg = one_line(caught.value)
     assert msg.startswith("service_prefix: 'pre' makes the network name 'pre-%s'" % ("n" * 60)), msg
 
@@ -115,7 +115,7 @@ def test_a_long_network_name_after_prefixing_is_refused() -> None:
                                   "15001", ":5001", "15001:5001/icmp", "a:1:2"])
 def test_port_specs_are_matched_whole_and_in_ascii_digits(spec: str) -> None:
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", allow_missing=True, ports={"avr-core": [spec]})
+        render(REG, OPENAI, Inputs("demo", allow_missing=True, ports={"avr-core": [spec]}))
     msg = one_line(caught.value)
     assert msg.startswith("ports.avr-core[0]: %r is not a port mapping" % spec), msg
 
@@ -124,7 +124,7 @@ def test_port_specs_are_matched_whole_and_in_ascii_digits(spec: str) -> None:
                                           ("stored_env", {LLM: {"SYSTEM_PROMPT": "x\udcff"}})])
 def test_text_that_was_not_utf8_is_refused_in_every_layer(field: str, value: Any) -> None:
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", allow_missing=True, **{field: value})
+        render(REG, OPENAI, Inputs("demo", allow_missing=True, **{field: value}))
     msg = one_line(caught.value)
     assert "SYSTEM_PROMPT: value 'x\\udcff' is not valid UTF-8" in msg, msg
 
@@ -142,7 +142,7 @@ HEALTHY = {"images": [{
 def test_healthcheck_command_and_env_reach_compose_literally(
         tmp_path: Path, docker_compose: List[str]) -> None:
     reg = effective_registry(json.loads(json.dumps(HEALTHY)))
-    out = render(reg, reg.template("probe"), "probe", allow_missing=True)
+    out = render(reg, reg.template("probe"), Inputs("probe", allow_missing=True))
     svc = out.document["services"]["probe"]
     assert svc["healthcheck"]["test"] == ["CMD-SHELL", "curl -f localhost:$$PORT/health || exit 1"]
     (tmp_path / "docker-compose.yml").write_text(out.content)
@@ -172,7 +172,7 @@ def test_healthcheck_command_and_env_reach_compose_literally(
 ])
 def test_a_key_with_control_characters_still_gives_one_line(kwargs: Dict[str, Any], start: str) -> None:
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", allow_missing=True, **kwargs)
+        render(REG, OPENAI, Inputs("demo", allow_missing=True, **kwargs))
     assert one_line(caught.value).startswith(start), str(caught.value)
 
 
@@ -187,19 +187,19 @@ def test_a_provider_role_with_a_newline_gives_one_line() -> None:
                                    "fe80::1%eth0", 5, ["127.0.0.1"]])
 def test_a_bind_address_is_one_ip_address(field: str, value: Any) -> None:
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", allow_missing=True, **{field: value})
+        render(REG, OPENAI, Inputs("demo", allow_missing=True, **{field: value}))
     assert one_line(caught.value).startswith("%s: %r " % (field, value)), str(caught.value)
 
 
 @pytest.mark.parametrize("value", ["172.20.0.0/24\n", " 172.20.0.0/24", "١٧٢.20.0.0/24", "172.20.0.1/24", 5, ["x"]])
 def test_a_subnet_is_one_network_address(value: Any) -> None:
     with pytest.raises(RenderError) as caught:
-        render(REG, OPENAI, "demo", allow_missing=True, subnet=value)
+        render(REG, OPENAI, Inputs("demo", allow_missing=True, subnet=value))
     assert one_line(caught.value).startswith("subnet: %r is not a network address" % (value,)), str(caught.value)
 
 
 def test_an_ipv6_bind_address_reaches_compose_in_brackets(tmp_path: Path, docker_compose: List[str]) -> None:
-    out = render(REG, OPENAI, "demo", allow_missing=True, publish_address="::1", management_address="127.0.0.1")
+    out = render(REG, OPENAI, Inputs("demo", allow_missing=True, publish_address="::1", management_address="127.0.0.1"))
     assert out.document["services"]["avr-core"]["ports"] == ["[::1]:5001:5001"]
     assert "127.0.0.1:5038:5038" in out.document["services"]["avr-asterisk"]["ports"]
     (tmp_path / "docker-compose.yml").write_text(out.content)

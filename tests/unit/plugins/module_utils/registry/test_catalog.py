@@ -11,7 +11,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import AsrImage, RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.templates import BASE_IMAGES
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, render
 
 BUILTIN = builtin()
 
@@ -74,8 +74,8 @@ def test_catalog_adds_an_image_a_provider_and_a_template() -> None:
 
 def test_catalog_template_renders_with_stack_defaults_overrides_and_provider_key() -> None:
     reg = effective_registry(copy.deepcopy(ACME))
-    out = render(reg, reg.template("acme"), "acme", provider_keys={"acme": "acme-key", "deepgram": "dg",
-                                                                   "openai": "oa"})
+    out = render(reg, reg.template("acme"), Inputs("acme", provider_keys={"acme": "acme-key", "deepgram": "dg",
+                                                                   "openai": "oa"}))
     services = out.document["services"]
     assert services["acme-asr"]["environment"] == {"PORT": "6090", "ACME_API_KEY": "acme-key", "ACME_LANGUAGE": "fr"}
     core = services["avr-core"]["environment"]
@@ -175,7 +175,7 @@ def test_template_naming_a_missing_image_is_kept_but_not_functional() -> None:
     tpl = reg.template("t")
     assert not tpl.functional and tpl.missing_images == ("asr/nope",)
     with pytest.raises(RenderError, match=r"template 't' is not functional: .*asr/nope"):
-        render(reg, tpl, "t", allow_missing=True)
+        render(reg, tpl, Inputs("t", allow_missing=True))
 
 
 def test_plain_catalog_template_has_no_core() -> None:
@@ -211,7 +211,7 @@ def test_overriding_a_builtin_image_is_used_by_builtin_templates(key: str) -> No
             if img.key == key and img.image != wanted:
                 stale.append("%s uses %s" % (tid, img.image))
         if key in {img.key for img in tpl.images}:
-            out = render(reg, tpl, "d", allow_missing=True)
+            out = render(reg, tpl, Inputs("d", allow_missing=True))
             images = {svc["image"] for svc in out.document["services"].values()}
             if wanted not in images:
                 stale.append("%s renders without %s" % (tid, wanted))

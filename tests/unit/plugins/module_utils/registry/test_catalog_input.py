@@ -281,11 +281,11 @@ def test_a_variable_provider_is_a_name(value: str) -> None:
 
 
 def test_a_missing_image_key_is_quoted_in_the_render_error() -> None:
-    from ansible_collections.voiceops.avr.plugins.plugin_utils.render import RenderError, render
+    from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, render
     reg = effective_registry({"templates": [template(images={"asr": "asr/nope\n", "llm": "llm/avr-llm-openai",
                                                              "tts": "tts/avr-tts-deepgram"})]})
     with pytest.raises(RenderError) as caught:
-        render(reg, reg.template("acme"), "demo", allow_missing=True)
+        render(reg, reg.template("acme"), Inputs("demo", allow_missing=True))
     assert str(caught.value).endswith("does not have: 'asr/nope\\n'"), str(caught.value)
 
 

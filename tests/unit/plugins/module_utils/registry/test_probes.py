@@ -13,7 +13,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
     CoreImage, Healthcheck, Probe, RegistryError, readiness,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, render
 
 BUILTIN = builtin()
 
@@ -75,7 +75,7 @@ def test_a_bad_catalog_probe_names_the_field(probes: Any, message: str) -> None:
 
 def test_voice_compose_returns_per_deployed_service_its_container_network_and_probes() -> None:
     template = BUILTIN.templates["app"]
-    rendered = render(BUILTIN, template, "support", "sup", allow_missing=True)
+    rendered = render(BUILTIN, template, Inputs("support", "sup", allow_missing=True))
     document = rendered.document
     services = list(document["services"])
     gate = gate_data(document, template.images, services)
