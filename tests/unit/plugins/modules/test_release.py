@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 from release_calls import (  # noqa: F401 (clock and project are fixtures)
     COMPOSE, CONF, ENV, ID_RE, RECORD, call, clock, fails, history, history_lines, ok, project, release_dirs, sha1,
     stage_and_activate, tree, write, write_conf,
 )
 
 from ansible_collections.voiceops.avr.plugins.module_utils import releases as store_module
+from ansible_collections.voiceops.avr.plugins.modules import release as release_module
 
 # -- staged ---------------------------------------------------------------------------------------
 
@@ -582,4 +584,17 @@ def test_a_broken_release_json_of_an_older_release_fails_before_any_write(
     before = tree(project)
     msg = fails(capsys, project, state=state, **({"release": r2} if state == "active" else {}))
     assert msg == "%s is a JSON list, not an object; fix or remove that release; nothing was changed" % meta, msg
+    assert tree(project) == before
+
+
+# -- release only changes (reading is release_info's) ------------------------------------------------
+
+
+def test_state_query_is_gone_and_state_is_required(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    before = tree(project)
+    assert fails(capsys, project, state="query") == (
+        "value of state must be one of: staged, active, failed, rolled_back, restored, got: query")
+    with patch_module_args({"project_dir": str(project)}), pytest.raises(SystemExit):
+        release_module.main()  # no state: a change must say which
+    assert json.loads(capsys.readouterr().out)["msg"] == "missing required arguments: state"
     assert tree(project) == before
