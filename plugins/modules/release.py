@@ -100,7 +100,8 @@ options:
     type: str
     default: ''
   actor:
-    description: Who ran it (user, pipeline), recorded in every history record; defaults to the user the module runs as on the target.
+    description:
+      - Who ran it (user, pipeline), recorded in every history record; defaults to the user the module runs as.
     type: str
     default: ''
   started:
@@ -188,7 +189,9 @@ current:
   returned: always
   type: str
 previous:
-  description: The previous release after the task (the newest release older than the current one that was ever active), or null.
+  description:
+    - The previous release after the task (the newest release older than the current one that was ever active),
+      or null.
   returned: always
   type: str
 releases:

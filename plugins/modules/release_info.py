@@ -176,9 +176,8 @@ differs:
   description:
     - Whether any of the project's files differs from RV(release)'s copy - its compose file,
       C(environment.json) (when the release has one), the files it recorded and O(files) (a file present on
-      one side only differs). True means that restoring the release with
-      M(voiceops.avr.release) O(voiceops.avr.release#module:state=restored) would change a file, or that
-      O(files) holds a file the release does not have.
+      one side only differs). True means that a restore of the release (M(voiceops.avr.release) with
+      C(state=restored)) would change a file, or that O(files) holds a file the release does not have.
   returned: when O(release) is given
   type: bool
 match:

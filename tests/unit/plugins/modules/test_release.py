@@ -14,17 +14,23 @@ import shutil
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 import pytest
+import release_calls
 from ansible.module_utils.testing import patch_module_args
-from release_calls import (  # noqa: F401 (clock and project are fixtures)
-    COMPOSE, CONF, ENV, ID_RE, RECORD, call, clock, fails, history, history_lines, ok, project, release_dirs, sha1,
+from release_calls import (
+    COMPOSE, CONF, ENV, ID_RE, RECORD, call, fails, history, history_lines, ok, release_dirs, sha1,
     stage_and_activate, tree, write, write_conf,
 )
 
 from ansible_collections.voiceops.avr.plugins.module_utils import releases as store_module
 from ansible_collections.voiceops.avr.plugins.modules import release as release_module
+
+#: the fixtures of release_calls
+clock = release_calls.clock
+project = release_calls.project
+
 
 # -- staged ---------------------------------------------------------------------------------------
 

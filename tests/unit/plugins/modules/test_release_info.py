@@ -13,10 +13,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from release_calls import (  # noqa: F401 (clock and project are fixtures)
-    COMPOSE, CONF, ENV, RECORD, call, clock, fails, history_lines, ok, project, sha1, stage_and_activate, tree,
-    write, write_conf,
+import release_calls
+from release_calls import (
+    COMPOSE, CONF, ENV, RECORD, call, fails, history_lines, ok, sha1, stage_and_activate, tree, write, write_conf,
 )
+
+#: the fixtures of release_calls
+clock = release_calls.clock
+project = release_calls.project
 
 
 def test_info_of_an_empty_project(capsys: pytest.CaptureFixture[str], project: Path) -> None:
