@@ -333,7 +333,7 @@ class Case:
 
     def task_args(self, project: Path) -> Dict[str, Any]:
         args: Dict[str, Any] = {}
-        if self.module in ("voice_compose", "voice_env", "project_files", "release"):
+        if self.module in ("voice_compose", "voice_env", "project_files", "release", "release_info"):
             args["path" if self.module == "project_files" else "project_dir"] = str(project)
         if self.template and self.module in ("voice_compose", "voice_env") and "stack" not in self.args:
             args["template"] = self.template

@@ -1,5 +1,6 @@
 """Hostile release files: history.jsonl without its last newline, release.json `files` leaving the
-project (../, absolute, symlinks), broken release.json and history (plugins/modules/release.py)."""
+project (../, absolute, symlinks), broken release.json and history (plugins/module_utils/releases.py,
+through the modules release and release_info)."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ CASES: List[Case] = [
          setup=lambda p: make_release(p, history=_rec("staged") + b"\n" + b'{"release": "caf\xe9"}\n')),
     Case("history: a record that is a list", "release", {"state": "failed", "release": RID}, template=None,
          field="history.jsonl", setup=lambda p: make_release(p, history=b"[1, 2]\n")),
-    Case("history: query with an unterminated complete record", "release", {}, template=None, ok=True,
+    Case("history: release_info with an unterminated complete record", "release_info", {}, template=None, ok=True,
          check=lambda p, r: [] if [x.get("status") for x in r.get("history", [])] == ["staged", "active"]
          else ["query sees history %s" % [x.get("status") for x in r.get("history", [])]],
          setup=lambda p: make_release(p, history=_rec("staged") + b"\n" + _rec("active"))),

@@ -1,135 +1,35 @@
-"""modules/release.py: releases of a deployment on its host, run in-process the way Ansible runs a module.
+"""modules/release.py: the changes to the releases of a deployment on its host (stage, activate, record,
+restore), run in-process the way Ansible runs a module, on a real file system.
 
-Each test builds a project directory under ``tmp_path`` (a compose file and ``environment.json``),
-calls ``main()`` with the module arguments exposed through ``patch_module_args`` and reads the JSON
-result the module prints. Release ids come from a clock that advances one second per reading, so
-that they sort in the order the releases were made.
+Each test builds a project directory under ``tmp_path`` (a compose file and ``environment.json``) and
+calls the module through ``release_calls`` (a call without ``state`` is one of ``release_info``, which
+some tests use to read what a change left). Reading alone is tested in test_release_info.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
-from unittest import mock
+from typing import Any, Dict
 
 import pytest
+import release_calls
 from ansible.module_utils.testing import patch_module_args
+from release_calls import (
+    COMPOSE, CONF, ENV, ID_RE, RECORD, call, fails, history, history_lines, ok, release_dirs, sha1,
+    stage_and_activate, tree, write, write_conf,
+)
 
+from ansible_collections.voiceops.avr.plugins.module_utils import releases as store_module
 from ansible_collections.voiceops.avr.plugins.modules import release as release_module
 
-COMPOSE = "docker-compose.yml"
-ENV = "environment.json"
-ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
-RECORD = {"template": "openai", "deployment": "demo", "registry_digest": "sha256:" + "1" * 64,
-          "images": {"avr-core": "agentvoiceresponse/avr-core:v1.4.0"}, "tags": {"avr-core": "v1.4.0"},
-          "digests": {"avr-core": "sha256:" + "2" * 64}, "inputs": {"tag": "v1.4.0"}}
-
-
-class FakeClock(datetime):
-    """datetime whose now() starts at 2026-11-22 10:15:00 UTC and moves on one second per call."""
-
-    ticks = 0
-
-    @classmethod
-    def now(cls, tz: Any = None) -> "FakeClock":  # type: ignore[override]
-        cls.ticks += 1
-        moment = datetime(2026, 11, 22, 10, 15, 0, tzinfo=timezone.utc) + timedelta(seconds=cls.ticks)
-        return cls(*moment.timetuple()[:6], tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> type:
-    monkeypatch.setattr(FakeClock, "ticks", 0)
-    monkeypatch.setattr(release_module, "datetime", FakeClock)
-    return FakeClock
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "openai"
-    root.mkdir()
-    write(root, "services:\n  avr-core:\n    image: agentvoiceresponse/avr-core:v1.4.0\n",
-          '{"avr-core": {"PORT": "5001"}}\n')
-    return root
-
-
-def write(root: Path, compose: str, environment: str | None = None) -> None:
-    (root / COMPOSE).write_text(compose, encoding="utf-8")
-    if environment is not None:
-        (root / ENV).write_text(environment, encoding="utf-8")
-
-
-def sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()
-
-
-def call(capsys: pytest.CaptureFixture[str], project: Path, check_mode: bool = False,
-         **args: Any) -> Tuple[int, Dict[str, Any]]:
-    """(exit code, result) of the module run with ``args`` on ``project``."""
-    module_args: Dict[str, Any] = {"project_dir": str(project)}
-    module_args.update(args)
-    if check_mode:
-        module_args["_ansible_check_mode"] = True
-    capsys.readouterr()
-    stores: List[Any] = []
-    real_lock = release_module.Releases.lock
-
-    def lock(store: Any) -> None:
-        stores.append(store)
-        real_lock(store)
-
-    # Ansible runs each module in a process of its own, whose exit drops its locks (releases/.lock and the
-    # project directory); in-process, they are let go by hand, or the next call would wait for ever.
-    try:
-        with patch_module_args(module_args), mock.patch.object(release_module.Releases, "lock", lock):
-            with pytest.raises(SystemExit) as exc:
-                release_module.main()
-    finally:
-        for store in stores:
-            store.unlock()
-    out = capsys.readouterr().out
-    return int(exc.value.code or 0), json.loads(out)
-
-
-def ok(capsys: pytest.CaptureFixture[str], project: Path, **args: Any) -> Dict[str, Any]:
-    code, result = call(capsys, project, **args)
-    assert code == 0 and not result.get("failed"), result.get("msg")
-    return result
-
-
-def fails(capsys: pytest.CaptureFixture[str], project: Path, **args: Any) -> str:
-    code, result = call(capsys, project, **args)
-    assert code == 1 and result.get("failed") is True, result
-    return str(result["msg"])
-
-
-def history_lines(project: Path) -> List[str]:
-    path = project / "releases" / "history.jsonl"
-    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
-
-
-def history(project: Path) -> List[Dict[str, Any]]:
-    return [json.loads(line) for line in history_lines(project)]
-
-
-def release_dirs(project: Path) -> List[str]:
-    return sorted(p.name for p in (project / "releases").iterdir() if ID_RE.match(p.name))
-
-
-def stage_and_activate(capsys: pytest.CaptureFixture[str], project: Path, compose: str, keep: int = 10) -> str:
-    write(project, compose)
-    staged = ok(capsys, project, state="staged", record=RECORD)
-    assert staged["created"] is True
-    active = ok(capsys, project, state="active", release=staged["release"], keep=keep)
-    assert active["current"] == staged["release"]
-    return str(staged["release"])
+#: the fixtures of release_calls
+clock = release_calls.clock
+project = release_calls.project
 
 
 # -- staged ---------------------------------------------------------------------------------------
@@ -219,7 +119,7 @@ def test_staged_twice_in_one_second_is_refused(capsys: pytest.CaptureFixture[str
         def now(cls, tz: Any = None) -> "Frozen":  # type: ignore[override]
             return cls(2026, 11, 22, 10, 15, 0, tzinfo=timezone.utc)
 
-    monkeypatch.setattr(release_module, "datetime", Frozen)
+    monkeypatch.setattr(store_module, "datetime", Frozen)
     rid = ok(capsys, project, state="staged")["release"]
     msg = fails(capsys, project, state="staged")
     assert msg == "release %s already exists; run again in a second" % rid
@@ -354,87 +254,6 @@ def test_restored_previous(capsys: pytest.CaptureFixture[str], project: Path, cl
     result = ok(capsys, project, state="restored", release="previous")
     assert result["release"] == r1 and result["changed"] is True
     assert (project / COMPOSE).read_text(encoding="utf-8") == "services: {one: {}}\n"
-
-
-# -- query ----------------------------------------------------------------------------------------
-
-
-def test_query_of_an_empty_project(capsys: pytest.CaptureFixture[str], project: Path) -> None:
-    result = ok(capsys, project)
-    assert result["changed"] is False and result["releases"] == [] and result["history"] == []
-    assert result["current"] is None and result["previous"] is None and "release" not in result
-
-
-def test_query_previous_resolves_the_last_other_active_release(capsys: pytest.CaptureFixture[str],
-                                                               project: Path, clock: type) -> None:
-    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
-    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
-    write(project, "services: {three: {}}\n")
-    r3 = ok(capsys, project, state="staged")["release"]
-    ok(capsys, project, state="failed", release=r3, reason="gate")
-    lines = history_lines(project)
-    result = ok(capsys, project, release="previous")
-    assert (result["release"], result["current"], result["previous"]) == (r1, r2, r1)
-    assert result["changed"] is False and history_lines(project) == lines
-    assert [(e["id"], e["status"]) for e in result["releases"]] == [(r1, "active"), (r2, "active"), (r3, "failed")]
-    # back on r1 (the oldest), 'previous' does not bounce forward to r2, the release just left
-    ok(capsys, project, state="rolled_back", release=r2)
-    ok(capsys, project, state="active", release=r1)
-    assert "has no earlier active release" in fails(capsys, project, release="previous")
-    assert ok(capsys, project)["previous"] is None
-
-
-def test_two_rollbacks_to_previous_go_back_twice(capsys: pytest.CaptureFixture[str],
-                                                 project: Path, clock: type) -> None:
-    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
-    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
-    r3 = stage_and_activate(capsys, project, "services: {three: {}}\n")
-    for current, target in ((r3, r2), (r2, r1)):
-        assert ok(capsys, project, release="previous")["release"] == target
-        ok(capsys, project, state="rolled_back", release=current)
-        ok(capsys, project, state="restored", release=target)
-        ok(capsys, project, state="active", release=target)
-    assert ok(capsys, project)["current"] == r1
-    # rolled forward again by name, 'previous' of r3 is r2 once more
-    ok(capsys, project, state="active", release=r3)
-    assert ok(capsys, project)["previous"] == r2
-
-
-def test_query_previous_without_an_earlier_active_release_fails(capsys: pytest.CaptureFixture[str],
-                                                                project: Path, clock: type) -> None:
-    msg = fails(capsys, project, release="previous")
-    assert msg == "release: 'previous' - %s has no earlier active release to go back to (current: none)" % project
-    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
-    write(project, "services: {two: {}}\n")
-    ok(capsys, project, state="staged")
-    msg = fails(capsys, project, release="previous")
-    assert msg == "release: 'previous' - %s has no earlier active release to go back to (current: %s)" % (
-        project, r1)
-
-
-def test_query_an_unknown_release_fails_listing_the_known_ones(capsys: pytest.CaptureFixture[str],
-                                                               project: Path, clock: type) -> None:
-    assert fails(capsys, project, release="nope") == (
-        "release: 'nope' is not a release of %s; known releases: none" % project)
-    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
-    r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
-    assert fails(capsys, project, release="nope") == (
-        "release: 'nope' is not a release of %s; known releases: %s, %s" % (project, r1, r2))
-    assert ok(capsys, project, release=r1)["release"] == r1
-
-
-def test_query_by_checksum_returns_the_newest_match(capsys: pytest.CaptureFixture[str], project: Path,
-                                                    clock: type) -> None:
-    r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
-    checksum = sha1(project / COMPOSE)
-    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
-    stage_and_activate(capsys, project, "services: {two: {}}\n")
-    write(project, "services: {one: {}}\n")
-    r3 = ok(capsys, project, state="staged")["release"]
-    ok(capsys, project, state="failed", release=r3, reason="gate")
-    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r3, "status": "failed"}
-    assert ok(capsys, project, checksum="0" * 40)["match"] is None
-    assert "match" not in ok(capsys, project)
 
 
 # -- keep / pruning -----------------------------------------------------------------------------------
@@ -610,7 +429,7 @@ def test_leftovers_of_an_interrupted_run_are_cleaned_and_never_listed(
     (root / ".staging-abc" / COMPOSE).write_text("half\n")
     (root / (".pruning-" + r1)).mkdir()
     (project / "current.4242.tmp").symlink_to("releases/" + r1)
-    assert [e["id"] for e in ok(capsys, project)["releases"]] == [r1]  # query reads, never cleans
+    assert [e["id"] for e in ok(capsys, project)["releases"]] == [r1]  # release_info reads, never cleans
     assert (root / ".staging-abc").exists()
     stage_and_activate(capsys, project, "services: {two: {}}\n")
     assert not (root / ".staging-abc").exists() and not (root / (".pruning-" + r1)).exists()
@@ -626,20 +445,8 @@ def test_pruning_leaves_no_directory_behind(capsys: pytest.CaptureFixture[str], 
 def test_the_actor_falls_back_to_the_uid_without_a_passwd_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_entry() -> str:
         raise KeyError("getpwuid(): uid not found: 12345")
-    monkeypatch.setattr(release_module.getpass, "getuser", no_entry)
-    assert release_module.actor_name() == "uid-%d" % os.getuid()
-
-
-# -- further files of a release (the configuration the services mount) -------------------------------
-
-CONF = "asterisk/conf/manager.conf"
-
-
-def write_conf(project: Path, text: str) -> None:
-    path = project / CONF
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
+    monkeypatch.setattr(store_module.getpass, "getuser", no_entry)
+    assert store_module.actor_name() == "uid-%d" % os.getuid()
 
 
 def test_files_are_part_of_a_release_and_come_back_with_it(capsys: pytest.CaptureFixture[str], project: Path,
@@ -681,18 +488,6 @@ def test_a_missing_file_fails_staging_but_not_its_check_mode(capsys: pytest.Capt
 def test_files_must_stay_inside_the_project(capsys: pytest.CaptureFixture[str], project: Path, name: str) -> None:
     msg = fails(capsys, project, state="staged", files=[name])
     assert msg.startswith("files: %r must be a path inside the project directory" % name), msg
-
-
-def test_the_current_release_is_the_match_for_its_checksum(capsys: pytest.CaptureFixture[str], project: Path,
-                                                           clock: type) -> None:
-    write_conf(project, "a\n")
-    r1 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
-    ok(capsys, project, state="active", release=r1)
-    write_conf(project, "b\n")  # same compose file, another configuration, that fails its gate
-    r2 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
-    ok(capsys, project, state="failed", release=r2, reason="gate")
-    checksum = sha1(project / COMPOSE)
-    assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
 
 
 # -- hostile release files (issue 12) ------------------------------------------------------------
@@ -748,31 +543,21 @@ def test_restored_refuses_a_symlink_leading_outside_the_project(
     assert "outside the project directory" in fails(capsys, project, state="staged", files=[CONF], record=RECORD)
 
 
-def _tree(root: Path) -> Dict[str, Tuple[bytes, int, int]]:
-    """Every file and link below ``root``: content (or link target), mode and mtime."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        st = path.lstat()
-        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes() if path.is_file() else b""
-        out[str(path.relative_to(root))] = (data, st.st_mode, st.st_mtime_ns)
-    return out
-
-
 @pytest.mark.parametrize("line, problem", [
     (b'{"release": "caf\xe9"}\n', "line 2 is not UTF-8 text (bad byte at offset 16)"),
     (b"[1, 2]\n", "line 2 is a JSON list, not a record (an object)"),
     (b'"staged"\n', "line 2 is a JSON str, not a record (an object)"),
 ])
-@pytest.mark.parametrize("state", ["failed", "active", "query"])
+@pytest.mark.parametrize("state", ["failed", "active", None])  # None: release_info, reading
 def test_a_history_line_that_is_no_record_fails_before_any_write(
         capsys: pytest.CaptureFixture[str], project: Path, clock: type, line: bytes, problem: str, state: str) -> None:
     rid = ok(capsys, project, state="staged")["release"]
     path = project / "releases" / "history.jsonl"
     path.write_bytes(path.read_bytes() + line)
-    before = _tree(project)
-    msg = fails(capsys, project, state=state, **({} if state == "query" else {"release": rid}))
+    before = tree(project)
+    msg = fails(capsys, project, **({} if state is None else {"state": state, "release": rid}))
     assert msg.startswith("%s %s; nothing was changed" % (path, problem)) and "\n" not in msg, msg
-    assert _tree(project) == before
+    assert tree(project) == before
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -780,17 +565,18 @@ def test_a_history_line_that_is_no_record_fails_before_any_write(
     (b"[]\n", "is a JSON list, not an object"),
     (b"\xff\xfe{}", "is not UTF-8 text (bad byte at offset 0)"),
 ])
-@pytest.mark.parametrize("state", ["restored", "failed", "query", "staged"])
+@pytest.mark.parametrize("state", ["restored", "failed", None, "staged"])  # None: release_info
 def test_a_broken_release_json_fails_naming_it_before_any_write(
         capsys: pytest.CaptureFixture[str], project: Path, clock: type, body: bytes, problem: str, state: str) -> None:
     rid = stage_and_activate(capsys, project, "services: {one: {}}\n")
     write(project, "services: {two: {}}\n")
     meta = project / "releases" / rid / "release.json"
     meta.write_bytes(body)
-    before = _tree(project)
-    msg = fails(capsys, project, state=state, **({"release": rid} if state in ("restored", "failed") else {}))
+    before = tree(project)
+    args = {} if state is None else {"state": state}
+    msg = fails(capsys, project, **args, **({"release": rid} if state in ("restored", "failed") else {}))
     assert msg == "%s %s; fix or remove that release; nothing was changed" % (meta, problem), msg
-    assert _tree(project) == before
+    assert tree(project) == before
 
 
 @pytest.mark.parametrize("state", ["staged", "active"])
@@ -801,7 +587,20 @@ def test_a_broken_release_json_of_an_older_release_fails_before_any_write(
     write(project, "services: {three: {}}\n")
     meta = project / "releases" / r1 / "release.json"
     meta.write_bytes(b"[]\n")
-    before = _tree(project)
+    before = tree(project)
     msg = fails(capsys, project, state=state, **({"release": r2} if state == "active" else {}))
     assert msg == "%s is a JSON list, not an object; fix or remove that release; nothing was changed" % meta, msg
-    assert _tree(project) == before
+    assert tree(project) == before
+
+
+# -- release only changes (reading is release_info's) ------------------------------------------------
+
+
+def test_state_query_is_gone_and_state_is_required(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    before = tree(project)
+    assert fails(capsys, project, state="query") == (
+        "value of state must be one of: staged, active, failed, rolled_back, restored, got: query")
+    with patch_module_args({"project_dir": str(project)}), pytest.raises(SystemExit):
+        release_module.main()  # no state: a change must say which
+    assert json.loads(capsys.readouterr().out)["msg"] == "missing required arguments: state"
+    assert tree(project) == before
