@@ -8,14 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import re
 import secrets as secrets_module
 import string
+import time
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.errors import AnsibleError
-from ansible.template import generate_ansible_template_vars, trust_as_template
+from ansible import constants
+from ansible.template import trust_as_template
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
@@ -197,8 +200,8 @@ class ActionModule(StackAction):
         except AnsibleError as exc:
             raise AnsibleActionFail("config_files.%s: %s" % (name, exc)) from None
         variables = dict(task_vars)
-        variables.update(generate_ansible_template_vars(path=source, fullpath=path, dest_path=name,
-                                                        include_ansible_managed="ansible_managed" not in variables))
+        if "ansible_managed" not in variables:
+            variables["ansible_managed"] = _managed(source, path)
         variables.update({"voice_secrets": secrets, "voice_roles": roles, "voice_deployment": deployment})
         templar = self._templar.copy_with_new_env(available_variables=variables)
         text = templar.template(trust_as_template(self._loader.get_text_file_contents(path)),
@@ -232,6 +235,17 @@ class ActionModule(StackAction):
                 after = HIDDEN
             diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
         return diffs
+
+
+def _managed(source: str, path: str) -> str:
+    """The ``ansible_managed`` text, as ansible.builtin.template makes it (plain values, never templated)."""
+    text = str(constants.config.get_config_value("DEFAULT_MANAGED_STR"))
+    try:
+        owner = pwd.getpwuid(os.stat(path).st_uid).pw_name
+    except KeyError:
+        owner = str(os.stat(path).st_uid)
+    text = text.replace("{host}", os.uname()[1]).replace("{uid}", owner).replace("{file}", source)
+    return time.strftime(text, time.localtime(os.stat(path).st_mtime))
 
 
 def _compose_file(name: str) -> str:
