@@ -75,7 +75,7 @@ def entries(lines: List[str]) -> List[Tuple[List[str], str]]:
 
 
 def named_paths() -> Tuple[Set[str], Set[str]]:
-    """(entry paths, every path named: entries and the file names of their descriptions)."""
+    """(entry paths, every path named: the entry paths and the file names in their descriptions)."""
     entry_paths: Set[str] = set()
     named: Set[str] = set()
     for paths, description in entries(layout_block((ROOT / "README.md").read_text(encoding="utf-8"))):
@@ -89,14 +89,14 @@ def named_paths() -> Tuple[Set[str], Set[str]]:
 
 
 def test_layout_names_every_top_level_directory() -> None:
-    entry_paths, _ = named_paths()
+    entry_paths = named_paths()[0]
     top = sorted({f.split("/")[0] for f in tree_files() if "/" in f})
     missing = [d for d in top if not any(p == d or p.startswith(d + "/") for p in entry_paths)]
     assert not missing, "README.md's Layout section does not name these top-level directories: %s" % missing
 
 
 def test_layout_names_every_plugin_and_role_task_file() -> None:
-    _, named = named_paths()
+    named = named_paths()[1]
     wanted = [f for f in tree_files() if f.startswith(LISTED_FILES) and Path(f).name != "__init__.py"]
     assert wanted, "no files found under %s" % (LISTED_FILES,)
     missing = [f for f in wanted if f not in named]
@@ -105,6 +105,6 @@ def test_layout_names_every_plugin_and_role_task_file() -> None:
 
 
 def test_layout_names_nothing_that_does_not_exist() -> None:
-    _, named = named_paths()
+    named = named_paths()[1]
     absent = sorted(p for p in named if not (ROOT / p).exists())
     assert not absent, "README.md's Layout section names paths that do not exist: %s" % absent
