@@ -2,8 +2,8 @@
 
 - The main job (``./scripts/render.sh``) installs ``requirements.txt`` only. A venv made from that
   file alone (cached under /tmp, keyed by the file's hash, so only a changed file costs an install)
-  must resolve ``community.docker.docker_compose_v2`` and pass ``ansible-playbook --syntax-check``
-  of a playbook that uses the ``stack`` role.
+  must run the main job, resolve ``community.docker.docker_compose_v2`` and pass
+  ``ansible-playbook --syntax-check`` of a playbook that uses the ``stack`` role.
 - ``ansible-galaxy collection build`` makes a tarball without the checkout's state (virtualenvs,
   the ``.collections`` link, caches, rendered and test output), whose install honours
   ``galaxy.yml``'s ``dependencies`` and runs real playbooks from the install path, never from the
@@ -19,6 +19,7 @@ import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ from ansible_env import ansible_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SITE_COLLECTIONS = Path(yaml.__file__).resolve().parents[1] / "ansible_collections"
+#: The collections the `ansible` package installed in the test venv.
+SITE_COLLECTIONS = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
 COMPOSE_MODULE = "community.docker.docker_compose_v2"
 UNRESOLVED = "couldn't resolve module/action '%s'" % COMPOSE_MODULE
 
@@ -121,6 +123,12 @@ def test_requirements_txt_brings_the_collections_the_role_needs(tmp_path: Path, 
     hosts = inventory(tmp_path, str(venv_bin / "python"))
     check = run([venv_bin / "ansible-playbook", "-i", hosts, "--syntax-check", playbook], env, tmp_path)
     assert check.returncode == 0, shown(check)
+
+    # The main job itself runs from that venv (pydantic, PyYAML: the controller side of rendering).
+    out = tmp_path / "out"
+    job = run([venv_bin / "ansible-playbook", "-i", hosts, ROOT / "playbooks" / "render.yml",
+               "-e", "avr_output_dir=%s" % out], env, tmp_path)
+    assert job.returncode == 0 and (out / "localhost" / "openai" / "docker-compose.yml").is_file(), shown(job)
 
     # The control: the same syntax check without the package's collections fails as a user saw it,
     # so the check above is what proves the collections are there.
