@@ -1,8 +1,8 @@
 """The collection as a user gets it: the main job's requirements, the built tarball, module_defaults.
 
-- The main job (``./scripts/render.sh``) installs ``requirements.txt`` only. A venv made from that
-  file alone (cached under /tmp, keyed by the file's hash, so only a changed file costs an install)
-  must run the main job, resolve ``community.docker.docker_compose_v2`` and pass
+- The main job (``./scripts/render.sh``) installs ``requirements.txt`` only. Run for real, with its
+  venv under /tmp (keyed by the file's hash, so only a changed file costs an install), it renders,
+  and its venv resolves ``community.docker.docker_compose_v2`` and passes
   ``ansible-playbook --syntax-check`` of a playbook that uses the ``stack`` role.
 - ``ansible-galaxy collection build`` makes a tarball without the checkout's state (virtualenvs,
   the ``.collections`` link, caches, rendered and test output), whose install honours
@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import sysconfig
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -88,28 +89,30 @@ def role_playbook(base: Path) -> Path:
 # -- 1. the main job's requirements ------------------------------------------------------------
 
 
-def requirements_venv() -> Path:
-    """A venv made from requirements.txt alone, under /tmp, keyed by the file's hash (built once, locked)."""
+def main_job(out: Path) -> Tuple[Path, subprocess.CompletedProcess]:
+    """``./scripts/render.sh`` as a new user runs it, with its venv under /tmp (keyed by requirements.txt).
+
+    scripts/venv.sh creates the venv and installs requirements.txt into it (only when the file
+    changed: its stamp); the lock keeps two workers from installing into one venv at once.
+    """
     digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()[:16]
     venv = Path("/tmp") / ("voiceops-requirements-%s" % digest)
-    done = venv / ".voiceops-complete"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VOICEOPS_", "VIRTUAL_ENV"))}
+    env.update({"VOICEOPS_VENV": str(venv), "ANSIBLE_NOCOLOR": "1",
+                "PYTHON": getattr(sys, "_base_executable", None) or "python3",
+                "PATH": ":".join(p for p in env.get("PATH", "/usr/bin:/bin").split(":") if p != str(BIN))})
     with open("%s.lock" % venv, "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.is_file():
-            shutil.rmtree(venv, ignore_errors=True)
-            base_python = getattr(sys, "_base_executable", None) or shutil.which("python3") or "python3"
-            subprocess.run([base_python, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-            proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                                   "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")],
-                                  capture_output=True, text=True, timeout=1800, check=False)
-            assert proc.returncode == 0, shown(proc)
-            done.write_text(digest + "\n")
-    return venv
+        proc = run([ROOT / "scripts" / "render.sh", "-e", "avr_output_dir=%s" % out], env, ROOT, timeout=1800)
+    return venv / "bin", proc
 
 
 def test_requirements_txt_brings_the_collections_the_role_needs(tmp_path: Path, collections_path: Path) -> None:
-    venv_bin = requirements_venv() / "bin"
-    # The venv holds what requirements.txt says and nothing of the test venv.
+    out = tmp_path / "out"
+    venv_bin, job = main_job(out)
+    assert job.returncode == 0, shown(job)
+    assert (out / "localhost" / "openai" / "docker-compose.yml").is_file(), shown(job)
+    # The venv holds what requirements.txt says, nothing of the test venv.
     freeze = run([venv_bin / "python", "-m", "pip", "freeze"], environ(tmp_path / "f", collections_path, True),
                  tmp_path)
     assert freeze.returncode == 0 and "pytest" not in freeze.stdout, shown(freeze)
@@ -123,12 +126,6 @@ def test_requirements_txt_brings_the_collections_the_role_needs(tmp_path: Path, 
     hosts = inventory(tmp_path, str(venv_bin / "python"))
     check = run([venv_bin / "ansible-playbook", "-i", hosts, "--syntax-check", playbook], env, tmp_path)
     assert check.returncode == 0, shown(check)
-
-    # The main job itself runs from that venv (pydantic, PyYAML: the controller side of rendering).
-    out = tmp_path / "out"
-    job = run([venv_bin / "ansible-playbook", "-i", hosts, ROOT / "playbooks" / "render.yml",
-               "-e", "avr_output_dir=%s" % out], env, tmp_path)
-    assert job.returncode == 0 and (out / "localhost" / "openai" / "docker-compose.yml").is_file(), shown(job)
 
     # The control: the same syntax check without the package's collections fails as a user saw it,
     # so the check above is what proves the collections are there.
