@@ -275,7 +275,7 @@ def _placeholder(var: EnvVar, registry: Registry) -> str:
 
 def check_credential_file(provider: str, name: str) -> str:
     """``name`` if a provider's credential file may take it: a plain relative path the project layout does not use."""
-    if not layout.plainmount_path(name) or layout.reserved(name):
+    if not layout.plain_relative(name) or layout.reserved(name):
         raise RenderError("providers.%s.file: %r is not a name a credential file may take: the project directory "
                           "uses it (%s), or it is not a plain relative path"
                           % (provider, name, ", ".join(layout.RESERVED)))

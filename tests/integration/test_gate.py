@@ -175,7 +175,7 @@ def test_bad_release_is_rolled_back(fleet: Fleet, deployed: str, fault: str, hea
                                   "probes": [{"type": "tcp", "port": 5001}]}, meta["gate"]
     assert meta["gate"][core]["network"], meta["gate"]
     total = elapsed(proc.stdout)
-    rollback = total - elapsed(proc.stdout, "Find out why the stack failed the gate")
+    rollback = total - elapsed(proc.stdout, "Roll back - record the release failed")
     print("gate timing: %s: rollout of v1.1.0 with the fault, failed gate and automatic rollback: %.1f s, of which "
           "the rollback (from the failed gate to the end) %.1f s; health gate task %s (limit %.0f s)"
           % (fault, took, rollback, task_time(proc.stdout, "Watch the services this run started"), limit()))
