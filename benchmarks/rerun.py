@@ -45,7 +45,7 @@ def host_vars(index: int, work: Path) -> Dict[str, Any]:
     base = 41000 + index * 100
     return {
         "ansible_connection": "local",
-        "ansible_python_interpreter": str(work / "python-h%d" % index),
+        "ansible_python_interpreter": str(work / ("python-h%d" % index)),
         "stack_template": "ultravox",
         "stack_deployment": "%s-h%d" % (PREFIX, index),
         "stack_service_prefix": "%sh%d" % (PREFIX, index),

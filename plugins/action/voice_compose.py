@@ -21,6 +21,7 @@ from ansible import constants
 from ansible.template import trust_as_template
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.containers import differences
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
@@ -60,6 +61,7 @@ class ActionModule(StackAction):
         "kept_secrets": {"type": "list", "elements": "str", "default": []},
         "config_files": {"type": "dict", "default": {}},
         "mount_files": {"type": "list", "elements": "str", "default": []},
+        "observe": {"type": "bool", "default": False},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
     ARGUMENT_SPEC.update(FILE_SPEC)
@@ -94,7 +96,8 @@ class ActionModule(StackAction):
         # what the stack mounts depends on registry data only: learn it from a render without the task's values
         sketch = Inputs(deployment=deployment, service_prefix=args["service_prefix"], allow_missing=True,
                         references=given_refs)
-        mounts = describe(render(registry, template, sketch).document)["mounts"]
+        sketch_doc = render(registry, template, sketch).document
+        mounts = describe(sketch_doc)["mounts"]
         mounted = sorted({mount_path(path) for paths in mounts.values() for path in paths})
         config_sources = {name: src for name, src in config_sources.items() if services_mounting(mounts, [name])}
         placeholders = [name for name in mount_files if name in mounted]
@@ -111,8 +114,12 @@ class ActionModule(StackAction):
         names.append(current_meta)
         read.append(current_meta)
         read_masked = [compose_file] if diff_mode else []
+        observe: Dict[str, Any] = {}
+        if args["observe"]:
+            observe = {"compose_project": deployment, "containers": describe(sketch_doc)["containers"],
+                       "images": sorted({str(ref) for ref in given_refs.values() if not ref.digest})}
         info = self.inspect(task_vars, directory, names + directories, read=read, read_masked=read_masked,
-                            mask_vars=known_secret_vars)
+                            mask_vars=known_secret_vars, docker=observe)
         stored = self.stored_env(info[ENV_FILE], directory, template.id)
         release = _release_meta(info[current_meta])
         secrets = dict(args["secrets"])
@@ -177,6 +184,10 @@ class ActionModule(StackAction):
         out["restart"] = services_mounting(out["mounts"], [spec["name"] for spec in pending
                                                           if spec["name"] != compose_file])
         out["record"] = _record(out, args, template, inputs, stack_plan, references)
+        if args["observe"]:
+            reasons = differences(self.docker_seen, deployment, {
+                spec["container_name"]: spec["image"] for spec in rendered.document["services"].values()})
+            out["running"] = {"as_rendered": not reasons, "reasons": reasons}
         written: Dict[str, Any] = {}
         if pending or missing_dirs:
             written = self.files_module(task_vars, path=directory, files=pending, directories=missing_dirs,

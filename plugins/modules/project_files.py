@@ -95,6 +95,22 @@ options:
             the rename) gives group or others any permission; its backup is mode 0600.
         type: bool
         default: false
+  containers:
+    description:
+      - Container names of the compose project O(compose_project) to report on in RV(docker) (status,
+        health, configured image reference, image id, compose project), with every container name of the
+        project. Reads only; runs the C(docker) CLI.
+    type: list
+    elements: str
+    default: []
+  images:
+    description: Image references whose image id on the host RV(docker) reports (with O(containers)).
+    type: list
+    elements: str
+    default: []
+  compose_project:
+    description: The compose project name of O(containers).
+    type: str
   directories:
     description:
       - Directories, relative to O(path), that must exist (the folders a stack mounts). A missing one is
@@ -172,6 +188,14 @@ written:
   returned: when O(files) is set
   type: list
   elements: str
+docker:
+  description:
+    - What Docker has of O(compose_project) - C(containers) (per name in O(containers) that exists, its
+      C(status), C(health), C(image), C(image_id), C(project)), C(images) (reference to image id),
+      C(project_containers) (every container name of the project), and C(error) when Docker could not
+      be asked.
+  returned: when O(containers) is set
+  type: dict
 made_directories:
   description: Names of the directories of O(directories) that were created (or would be, in check mode).
   returned: when O(directories) is set
@@ -202,6 +226,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.containers import observe
 from ansible_collections.voiceops.avr.plugins.module_utils.filemode import (
     NEW_FILE_MODE, open_to_others, resulting_mode,
 )
@@ -532,6 +557,9 @@ def main():
                 secret=dict(type="bool", default=False, no_log=False),
             )),
             directories=dict(type="list", elements="str", default=[]),
+            containers=dict(type="list", elements="str", default=[]),
+            images=dict(type="list", elements="str", default=[]),
+            compose_project=dict(type="str"),
             expect_absent=dict(type="list", elements="str", default=[]),
             expect_checksums=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
@@ -599,6 +627,8 @@ def main():
                 failed_precondition = True
         if params["expect_absent"] or params["expect_checksums"]:
             result["precondition_failed"] = failed_precondition
+        if params["containers"]:
+            result["docker"] = observe(params["compose_project"] or "", params["containers"], params["images"])
         if params["directories"] and not failed_precondition:
             result["made_directories"] = _make_directories(module, directory, params["directories"], created)
             result["changed"] = bool(result["made_directories"])

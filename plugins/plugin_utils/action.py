@@ -122,10 +122,13 @@ class StackAction(ActionBase):
         return result
 
     def inspect(self, task_vars: Dict[str, Any], directory: str, names: List[str], read: List[str],
-                mask_vars: Optional[List[str]] = None, read_masked: Optional[List[str]] = None
-                ) -> Dict[str, Dict[str, Any]]:
+                mask_vars: Optional[List[str]] = None, read_masked: Optional[List[str]] = None,
+                docker: Optional[Dict[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+        """What the target has of ``names`` (per name); with ``docker`` (compose_project, containers, images
+        of voiceops.avr.project_files), what Docker has of the deployment too, under ``self.docker_seen``."""
         result = self.files_module(task_vars, path=directory, inspect=names, read=read,
-                                   read_masked=read_masked or [], mask_vars=sorted(mask_vars or []))
+                                   read_masked=read_masked or [], mask_vars=sorted(mask_vars or []), **(docker or {}))
+        self.docker_seen = dict(result.get("docker") or {})
         files = dict(result.get("files", {}))
         for name in read:
             offset = files.get(name, {}).get("invalid_utf8")
