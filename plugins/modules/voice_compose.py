@@ -35,7 +35,6 @@ description:
   - Output is byte-identical for identical inputs; the file starts with a comment naming the
     deployment, the template and the registry digest.
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
-    Without an C(environment.json) in O(project_dir), the first run costs one too.
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -171,6 +170,45 @@ options:
         (V(''), V(u=rw,)), which Ansible would read as no change, is refused as well.
     type: raw
     default: '0600'
+  kept_secrets:
+    description:
+      - Secrets of O(secrets) the deployment keeps on its host in C(.credentials.json) (mode 0600, keys in
+        lower case), for values a person never types, such as the AMI and ARI passwords. A name given in
+        O(secrets) with a non-empty value uses that value; otherwise the kept value; otherwise one is
+        generated (24 letters and digits) and kept. Each must be a secret some image of the registry reads.
+    type: list
+    elements: str
+    default: []
+  config_files:
+    description:
+      - Configuration files of the deployment - path relative to O(project_dir) to a Jinja template, found
+        as M(ansible.builtin.template) finds its C(src) (a role's C(templates/) folder first). Written (mode
+        0600, their content never shown in a diff) only when a service of the stack mounts the path; rendered
+        on the controller with the task's variables plus C(voice_secrets) (O(secrets) with the kept ones),
+        C(voice_roles) (RV(roles)) and C(voice_deployment).
+    type: dict
+    default: {}
+  mount_files:
+    description:
+      - Files the user supplies that the stack may mount (relative to O(project_dir)); one the stack mounts
+        is created empty (mode 0640) when missing, so that Docker does not create a folder in its place.
+        Every other folder the stack mounts is created (mode 0750) when missing.
+    type: list
+    elements: str
+    default: []
+  keep_digests:
+    description:
+      - Keep the digests the current release runs (its C(release.json)) for every image still asked for at
+        the same repository and tag and not in O(digests), so that a re-run pins what runs instead of
+        resolving tags again. RV(unpinned) lists the images left without a digest.
+    type: bool
+    default: false
+  observe:
+    description:
+      - Also report in RV(running) whether Docker runs the deployment as rendered (see RV(running)), in the
+        same module execution that inspects the project's files. Needs the C(docker) CLI on the target.
+    type: bool
+    default: false
 attributes:
   diff_mode:
     support: full
@@ -186,8 +224,8 @@ seealso:
     plugin_type: filter
 notes:
   - The registry, any catalog and the rendering stay on the controller; the target runs
-    M(voiceops.avr.project_files) once per host when the project has no C(environment.json) (it writes
-    only if that file is absent); otherwise once to read it and once more only when a file must change.
+    M(voiceops.avr.project_files) once per host to inspect the project (and, with O(observe), Docker), and
+    once more only when a file or folder must change.
 """
 
 EXAMPLES = r"""
@@ -349,6 +387,61 @@ gate:
       container: support-avr-mysql
       network: support
       probes: [{type: health, port: null}]
+unpinned:
+  description: Registry service names whose image reference has no digest (what a caller may resolve).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.4.0
+release_files:
+  description:
+    - The files of the deployment a release holds besides the compose file and C(environment.json) - the
+      configuration files of O(config_files) the stack mounts and C(.credentials.json) with O(kept_secrets).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.4.0
+release:
+  description:
+    - The current release of the project (C(current), its id, or null) and whether it holds exactly what
+      this task renders (C(unchanged) - the compose file, C(environment.json) as it is now and RV(release_files)).
+  returned: always
+  type: dict
+  version_added: 0.4.0
+  sample: {current: 20261201T101500Z-1a2b3c4d, unchanged: true}
+restart:
+  description:
+    - Services that mount a file this task wrote (or would write, in check mode) other than the compose
+      file, so that they can be restarted to read it.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.4.0
+record:
+  description:
+    - What a release of this rendering records (see M(voiceops.avr.release) O(voiceops.avr.release#module:record)) -
+      deployment, template, registry digest, tag environment, image references, tags and digests per service,
+      mounts, gate data, and C(inputs) - this task's inputs, with only the names of O(provider_keys) and
+      O(secrets); with those values they render the same bytes again.
+  returned: always
+  type: dict
+  version_added: 0.4.0
+running:
+  description:
+    - With O(observe), whether Docker runs the deployment as rendered (C(as_rendered)) - every container
+      exists, runs (healthy where it has a health check) the rendered image reference (for one without a
+      digest, the image its tag names on the host now), in the compose project, and the project has no other
+      container - and C(reasons), one line per difference.
+  returned: when O(observe=true)
+  type: dict
+  version_added: 0.4.0
+  sample: {as_rendered: false, reasons: ["support-avr-core: exited"]}
+made_directories:
+  description: Folders the stack mounts that were created (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.4.0
 backup_file:
   description: Backup of the previous compose file.
   returned: when O(backup=true) and the file changed
