@@ -24,7 +24,9 @@ project = release_calls.project
 
 
 def test_info_of_an_empty_project(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    before = tree(project.parent)
     result = ok(capsys, project)
+    assert tree(project.parent) == before, "release_info made releases/ (or its lock) in a project without releases"
     assert result["changed"] is False and result["releases"] == [] and result["history"] == []
     assert result["current"] is None and result["previous"] is None and "release" not in result
 
