@@ -43,6 +43,7 @@ author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - voiceops.avr.action_group
 options:
   project_dir:
     description: The deployment's project directory.

@@ -24,13 +24,15 @@ project = release_calls.project
 
 
 def test_info_of_an_empty_project(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    before = tree(project.parent)
     result = ok(capsys, project)
+    assert tree(project.parent) == before, "release_info made releases/ (or its lock) in a project without releases"
     assert result["changed"] is False and result["releases"] == [] and result["history"] == []
     assert result["current"] is None and result["previous"] is None and "release" not in result
 
 
 def test_info_previous_resolves_the_last_other_active_release(capsys: pytest.CaptureFixture[str],
-                                                               project: Path, clock: type) -> None:
+                                                              project: Path, clock: type) -> None:
     r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
     r2 = stage_and_activate(capsys, project, "services: {two: {}}\n")
     write(project, "services: {three: {}}\n")
@@ -65,7 +67,7 @@ def test_two_rollbacks_to_previous_go_back_twice(capsys: pytest.CaptureFixture[s
 
 
 def test_info_previous_without_an_earlier_active_release_fails(capsys: pytest.CaptureFixture[str],
-                                                                project: Path, clock: type) -> None:
+                                                               project: Path, clock: type) -> None:
     msg = fails(capsys, project, release="previous")
     assert msg == "release: 'previous' - %s has no earlier active release to go back to (current: none)" % project
     r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
@@ -77,7 +79,7 @@ def test_info_previous_without_an_earlier_active_release_fails(capsys: pytest.Ca
 
 
 def test_info_an_unknown_release_fails_listing_the_known_ones(capsys: pytest.CaptureFixture[str],
-                                                               project: Path, clock: type) -> None:
+                                                              project: Path, clock: type) -> None:
     assert fails(capsys, project, release="nope") == (
         "release: 'nope' is not a release of %s; known releases: none" % project)
     r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
@@ -88,7 +90,7 @@ def test_info_an_unknown_release_fails_listing_the_known_ones(capsys: pytest.Cap
 
 
 def test_info_by_checksum_returns_the_newest_match(capsys: pytest.CaptureFixture[str], project: Path,
-                                                    clock: type) -> None:
+                                                   clock: type) -> None:
     r1 = stage_and_activate(capsys, project, "services: {one: {}}\n")
     checksum = sha1(project / COMPOSE)
     assert ok(capsys, project, checksum=checksum)["match"] == {"release": r1, "status": "active"}
@@ -243,7 +245,7 @@ def test_info_files_must_stay_inside_the_project(capsys: pytest.CaptureFixture[s
 
 
 def test_info_differs_refuses_a_symlink_leading_outside_the_project(capsys: pytest.CaptureFixture[str],
-                                                                     project: Path, clock: type) -> None:
+                                                                    project: Path, clock: type) -> None:
     write_conf(project, "a\n")
     r1 = ok(capsys, project, state="staged", files=[CONF], record=RECORD)["release"]
     outside = project.parent / "outside"
