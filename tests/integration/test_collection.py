@@ -318,11 +318,6 @@ def test_the_group_lists_every_module_taking_project_dir() -> None:
     assert takes and not sorted(set(takes) - set(members)), "not in group voice: %s" % sorted(set(takes) - set(members))
 
 
-#: Group members whose module docs are on another branch in flight (the release helper's): they take the
-#: voiceops.avr.action_group doc fragment there; empty this set when they have merged.
-DOC_PENDING = {"release"}
-
-
 def test_module_docs_state_the_group_membership(tmp_path: Path, collections_path: Path) -> None:
     """ansible-doc shows attributes.action_group.membership exactly for the modules in the group."""
     members = set(group_members() or [])
@@ -336,5 +331,5 @@ def test_module_docs_state_the_group_membership(tmp_path: Path, collections_path
                       "membership", [])}
     assert documented <= members, "documented as in group voice but not in meta/runtime.yml: %s" % (
         sorted(documented - members))
-    undocumented = sorted((members & set(modules)) - documented - DOC_PENDING)
+    undocumented = sorted((members & set(modules)) - documented)
     assert not undocumented, "in group voice without attributes.action_group in their docs: %s" % undocumented
