@@ -105,7 +105,9 @@ def plain(markup: str) -> str:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """scripts/docs.sh's site, built once for all workers (the first one builds, under a lock)."""
-    shared = tmp_path_factory.getbasetemp().parent
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent   # the run's folder, above each worker's own
     out = shared / "docs-site"
     with open(shared / "docs-site.lock", "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
