@@ -194,6 +194,9 @@ def test_index_lists_every_plugin_the_role_and_the_guide(site, dom) -> None:
         short = fqcn.rsplit(".", 1)[1]
         assert short in index[page], "the index links %s as %r, not naming %s" % (page, index[page], short)
     assert "docsite/guide_stack.html" in index, "the index does not list the guide: %s" % sorted(index)
+    internal = [href for href in index if not re.match(r"[a-z]+:", href)]
+    broken = sorted(href for href in internal if not (site / html.unescape(href)).is_file())
+    assert not broken, "the index links pages that were not built: %s" % broken
 
 
 def test_module_page_has_its_options_table(site, dom, collections_path) -> None:
