@@ -38,8 +38,12 @@ missing_packages() {  # prints the packages of APT_PACKAGES that are not install
     done
 }
 
+images_why=""
 images_ready() {  # .ci/build-images.sh check: every image current, every tag served
-    bash "$ROOT/.ci/build-images.sh" check 2>/dev/null
+    local out
+    out=$(bash "$ROOT/.ci/build-images.sh" check 2>&1) && return 0
+    images_why=${out##*\] }   # its one line, without the "[build-images] " tag
+    return 1
 }
 
 # --- what is missing (changes nothing) ------------------------------------------------------
@@ -57,7 +61,7 @@ if [[ $(id -u) -ne 0 ]]; then
     what=()
     ((need_docker)) && what+=("a Docker engine answering with Compose v2 and debootstrap")
     ((${#packages[@]})) && what+=("the Debian packages ${packages[*]}")
-    ((need_images)) && what+=("the local test images and registry")
+    ((need_images)) && what+=("the local test images and registry${images_why:+ ($images_why)}")
     log "missing: $(IFS=';'; printf '%s' "${what[*]}" | sed 's/;/, /g'); run 'sudo $ROOT/scripts/provision.sh' once (it installs them), then the tests again"
     exit 1
 fi

@@ -8,6 +8,7 @@ missing part in one line, say how to get it (sudo) and exit 1, without trying to
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import shutil
@@ -99,3 +100,24 @@ def test_image_check_sees_a_missing_tag_and_changes_nothing() -> None:
     ok = subprocess.run(["bash", str(ROOT / ".ci" / "build-images.sh"), "check"], capture_output=True, text=True,
                         timeout=120, stdin=subprocess.DEVNULL, check=False)
     assert ok.returncode == 0 and ok.stderr == "", "exit %d: %s" % (ok.returncode, ok.stderr)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to the user nobody needs root")
+def test_not_root_in_the_docker_group_checks_without_root() -> None:
+    """A developer in the docker group: all present -> exit 0; an image tag missing -> named, exit 1."""
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is required"
+    cmd = [setpriv, "--reuid=65534", "--regid=%d" % grp.getgrnam("docker").gr_gid, "--clear-groups", str(SCRIPT)]
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp"}
+    ok = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                        check=False)
+    assert ok.returncode == 0 and "nothing to do" in ok.stderr, "exit %d: %s" % (ok.returncode, ok.stderr)
+    before = state()
+    env["STANDIN_VERSIONS"] = "1.0.0 1.1.0 0.0.0-never-pushed"
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                          check=False)
+    assert proc.returncode == 1, "exit %d: %s" % (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the local test images and registry (out of date: tag" in lines[0], proc.stderr
+    assert "Docker engine" not in lines[0] and "Debian packages" not in lines[0], lines[0]
+    assert state() == before
