@@ -81,13 +81,13 @@ antsibull-docs --config-file "$work/antsibull-docs.cfg" collection --use-current
   --fail-on-error --cleanup everything --dest-dir "$work/rst" "$COLLECTION" >/dev/null
 [[ -f $work/rst/index.rst && -d $work/rst/docsite ]] || die "antsibull-docs collection wrote no index.rst or docsite/"
 
-# The glossary (docs/glossary.md, a title, paragraphs and one table) as a page of the site
+# The glossary (docs/glossary.md: a title, paragraphs, one table word | meaning | not to be confused
+# with) as a Sphinx glossary, so that the guides link its words with :term:
 python - "$ROOT/docs/glossary.md" "$work/rst/docsite/glossary.rst" <<'EOF'
 import re
 import sys
 
 source, target = sys.argv[1:]
-LABEL = ".. _ansible_collections.voiceops.avr.docsite.glossary:"
 
 
 def inline(text):
@@ -95,27 +95,31 @@ def inline(text):
     return re.sub(r"`([^`]+)`", r"``\1``", text.strip())
 
 
-lines = open(source, encoding="utf-8").read().splitlines()
-out = [":orphan:", "", LABEL, ""]
-rows = []
-for line in lines:
+out = [":orphan:", "", ".. _ansible_collections.voiceops.avr.docsite.glossary:", ""]
+entries = []
+for line in open(source, encoding="utf-8").read().splitlines():
     if line.startswith("# "):
         title = line[2:].strip()
         out += [title, "=" * len(title), ""]
     elif line.startswith("|"):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if not all(re.fullmatch(r":?-+:?", c) for c in cells):
-            rows.append(cells)
+        terms = re.findall(r"\*\*([^*]+)\*\*", cells[0])
+        if terms:   # the header and the |---| line have none
+            entries.append((terms, cells))
     elif line.strip():
         out.append(inline(line))
     elif out[-1] != "":
         out.append("")
-if not rows:
-    sys.exit("scripts/docs.sh: %s has no table" % source)
-out += ["", ".. list-table::", "  :header-rows: 1", "  :widths: 15 60 25", ""]
-for row in rows:
-    for i, cell in enumerate(row):
-        out.append(("  * - " if i == 0 else "    - ") + (inline(cell) or " "))
+if not entries:
+    sys.exit("scripts/docs.sh: %s has no glossary table" % source)
+out += ["", ".. glossary::", ""]
+for terms, cells in entries:
+    out += ["  %s" % term for term in terms]
+    qualifier = re.sub(r"\*\*[^*]+\*\*,?", "", cells[0]).strip()
+    out.append("    %s%s" % (qualifier + " " if qualifier else "", inline(cells[1])))
+    if len(cells) > 2 and cells[2]:
+        out += ["", "    Not to be confused with: %s" % inline(cells[2])]
+    out.append("")
 with open(target, "w", encoding="utf-8") as rst:
     rst.write("\n".join(out) + "\n")
 EOF

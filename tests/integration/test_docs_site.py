@@ -244,9 +244,21 @@ def test_guide_links_land_on_pages_that_exist(site, dom) -> None:
         assert wanted in internal, "the guide does not link %s: %s" % (wanted, sorted(internal))
     broken = sorted(href for href in internal if not (guide.parent / html.unescape(href)).resolve().is_file())
     assert not broken, "the guide links pages that were not built: %s" % broken
+
+    # the guide's words link the glossary (docs/glossary.md, rendered) at their own entries
     glossary = dom(site / "docsite" / "glossary.html")
-    words = {normalize(row.find_all("td")[0].text()) for row in glossary.find_all("tr") if row.find_all("td")}
-    assert {"release", "deployment", "rollback", "template"} <= words, sorted(words)
+    anchors = {n.attrs["id"] for n in glossary.iter() if n.attrs.get("id", "").startswith("term-")}
+    words = {a.attrs["href"].split("#", 1)[1] for a in page.find_all("a")
+             if a.attrs.get("href", "").startswith("glossary.html#term-")}
+    assert {"term-release", "term-rollback", "term-deployment", "term-template", "term-health-gate"} <= words, (
+        "the guide does not link these glossary words: %s" % sorted(words))
+    assert words <= anchors, "glossary entries missing for %s (it has %s)" % (sorted(words - anchors), sorted(anchors))
+    rows = [line.split("|")[1] for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("|")]
+    source_words = {word for cell in rows for word in re.findall(r"\*\*([^*]+)\*\*", cell)}
+    assert len(source_words) > 20, "docs/glossary.md has lost its table? %s" % sorted(source_words)
+    shown = {normalize(re.sub(r"[^\w ()-]", "", n.text())) for n in glossary.find_all("dt")}
+    assert source_words <= shown, "docs/glossary.md words not on the page: %s" % sorted(source_words - shown)
 
 
 def test_lint_collection_docs_passes(collections_path) -> None:
