@@ -10,9 +10,9 @@
 #   2. antsibull-docs sphinx-init --use-current (conf.py, index) and `antsibull-docs collection
 #      --fail-on-error` (the RST, as the generated build.sh does), then sphinx-build -W (a warning is an
 #      error, an unresolved reference included) with --keep-going (all of them are shown).
-# Offline: the only intersphinx inventory is a local one naming the few pages of the Ansible docs
-# (docs.ansible.com) the site links to, so no inventory is fetched; a new outside reference fails
-# the build until it is added there.
+# Offline: the only intersphinx inventory is a local one, made from the references the pages hold
+# (plugins of other collections, a few pages of the Ansible docs on docs.ansible.com), so no
+# inventory is fetched.
 #
 # DIR is replaced only when it is absent, empty, or a site this script built before.
 set -euo pipefail
@@ -46,28 +46,9 @@ antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error --de
   --no-add-antsibull-docs-version "$COLLECTION" >/dev/null
 [[ -f $work/conf.py && -f $work/build.sh ]] || die "antsibull-docs sphinx-init wrote no conf.py or build.sh"
 
-# Offline references: a local inventory of the Ansible docs labels the generated pages use.
-python - "$work/ansible_devel.inv" <<'EOF'
-import sys
-import zlib
-
-LABELS = [  # label, page#anchor, title
-    ("action_plugins", "plugins/action.html#action-plugins", "Action plugins"),
-    ("ansible_configuration_settings", "reference_appendices/config.html#ansible-configuration-settings",
-     "Ansible Configuration Settings"),
-    ("common_return_values", "reference_appendices/common_return_values.html#common-return-values",
-     "Return Values"),
-    ("ansible_collections.community.docker.docker_compose_v2_module",
-     "collections/community/docker/docker_compose_v2_module.html"
-     "#ansible-collections-community-docker-docker-compose-v2-module",
-     "community.docker.docker_compose_v2 module"),
-]
-body = "".join("%s std:label -1 %s %s\n" % entry for entry in LABELS)
-with open(sys.argv[1], "wb") as inv:
-    inv.write(b"# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n"
-              b"# The remainder of this file is compressed using zlib.\n")
-    inv.write(zlib.compress(body.encode()))
-EOF
+# Offline references: a local inventory (written once the RST exists, below) of the Ansible docs
+# labels the pages use: three pages of the Ansible docs, and the page of every plugin of another
+# collection the RST links (docs.ansible.com lays those out by name).
 cat >>"$work/conf.py" <<EOF
 
 # scripts/docs.sh: offline, only the local inventory of the Ansible docs labels used
@@ -80,6 +61,41 @@ chmod og-w "$work/rst"   # antsibull-docs wants that directory only writable by 
 antsibull-docs --config-file "$work/antsibull-docs.cfg" collection --use-current --squash-hierarchy \
   --fail-on-error --cleanup everything --dest-dir "$work/rst" "$COLLECTION" >/dev/null
 [[ -f $work/rst/index.rst && -d $work/rst/docsite ]] || die "antsibull-docs collection wrote no index.rst or docsite/"
+
+python - "$work/rst" "$work/ansible_devel.inv" <<'EOF'
+import pathlib
+import re
+import sys
+import zlib
+
+rst, inventory = pathlib.Path(sys.argv[1]), sys.argv[2]
+LABELS = {  # label: (page#anchor, title)
+    "action_plugins": ("plugins/action.html#action-plugins", "Action plugins"),
+    "ansible_configuration_settings": ("reference_appendices/config.html#ansible-configuration-settings",
+                                       "Ansible Configuration Settings"),
+    "common_return_values": ("reference_appendices/common_return_values.html#common-return-values",
+                             "Return Values"),
+}
+KIND = "(module|filter|lookup|test|role|callback|connection|inventory|become|cache|strategy|vars)"
+PLUGIN = r"([a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+?)"
+for path in rst.rglob("*.rst"):
+    text = path.read_text(encoding="utf-8")
+    # :ref: labels (a plugin page, or an option of it: ..._module__parameter-x), and :ansplugin:
+    found = re.findall(r"ansible_collections\." + PLUGIN + "_" + KIND + r"((?:__[a-z0-9_-]+)?)(?=[>`])", text)
+    found += [m + ("",) for m in re.findall(r":ansplugin:`" + PLUGIN + "#" + KIND + "`", text)]
+    for namespace, name, plugin, kind, part in found:
+        if (namespace, name) == ("voiceops", "avr"):
+            continue
+        label = "ansible_collections.%s.%s.%s_%s%s" % (namespace, name, plugin, kind, part)
+        LABELS[label] = ("collections/%s/%s/%s_%s.html#%s" % (namespace, name, plugin, kind,
+                                                              re.sub(r"[^a-z0-9]+", "-", label).strip("-")),
+                         "%s.%s.%s %s" % (namespace, name, plugin, kind))
+body = "".join("%s std:label -1 %s %s\n" % (label, uri, title) for label, (uri, title) in sorted(LABELS.items()))
+with open(inventory, "wb") as inv:
+    inv.write(b"# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n"
+              b"# The remainder of this file is compressed using zlib.\n")
+    inv.write(zlib.compress(body.encode()))
+EOF
 
 # The glossary (docs/glossary.md: a title, paragraphs, one table word | meaning | not to be confused
 # with) as a Sphinx glossary, so that the guides link its words with :term:
@@ -113,9 +129,19 @@ for line in open(source, encoding="utf-8").read().splitlines():
 if not entries:
     sys.exit("scripts/docs.sh: %s has no glossary table" % source)
 out += ["", ".. glossary::", ""]
+defined = set()
 for terms, cells in entries:
-    out += ["  %s" % term for term in terms]
-    qualifier = re.sub(r"\*\*[^*]+\*\*,?", "", cells[0]).strip()
+    # a word defined by an earlier entry (the module "release" after the concept) is no second term;
+    # such an entry shows its whole first cell before its meaning
+    kept = [term for term in terms if term.lower() not in defined]
+    if not kept:
+        sys.exit("scripts/docs.sh: %s: no new word in %r" % (source, cells[0]))
+    defined.update(term.lower() for term in kept)
+    out += ["  %s" % term for term in kept]
+    if len(kept) < len(terms):
+        qualifier = inline(cells[0]) + ":"
+    else:
+        qualifier = re.sub(r"\*\*[^*]+\*\*,?", "", cells[0]).strip()
     out.append("    %s%s" % (qualifier + " " if qualifier else "", inline(cells[1])))
     if len(cells) > 2 and cells[2]:
         out += ["", "    Not to be confused with: %s" % inline(cells[2])]
