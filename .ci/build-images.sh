@@ -27,7 +27,10 @@
 # Needs: root, a running Docker engine with BuildKit/buildx (.ci/provision-docker.sh), apt
 # access to bookworm (and trixie for the -docker variant, as configured by provision-docker.sh).
 #
-# Usage: .ci/build-images.sh [all|targets|standin|registry]      (default: all)
+# Usage: .ci/build-images.sh [all|targets|standin|registry|check]      (default: all)
+#        check: change nothing (no root needed, only the Docker socket); exit 0 when every image
+#        is up to date and the registry serves every tag with the local digest, else print what
+#        a run would do in one line and exit 1 (scripts/provision.sh uses it as its fast path)
 # Environment: FORCE=1                 rebuild images (and re-debootstrap) even if present
 #              VOICEOPS_CACHE          cache directory (default /var/cache/voiceops)
 #              VOICEOPS_REGISTRY_DIR   registry config/data/log (default /var/lib/voiceops/registry)
@@ -72,6 +75,13 @@ timed() {  # timed <label> <command...>: run and log the wall time
 }
 
 sha() { sha256sum | cut -c1-16; }
+
+CHECK=0       # 1: `check` mode, nothing is built, started or pushed
+PENDING=()    # what a run would do (check mode)
+pending() {   # pending <what>: in check mode, note it and succeed; otherwise fail (do it)
+    ((CHECK)) || return 1
+    PENDING+=("$1")
+}
 
 image_label() {  # image_label <image> <label>: prints the label, non-zero if the image is missing
     docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null
@@ -168,6 +178,7 @@ build_target() {
         log "$TARGET_IMAGE up to date"
         return 0
     fi
+    pending "build $TARGET_IMAGE" && return 0
     tarball=$(rootfs_tarball)
     import_rootfs "$tarball" "$TARGET_IMAGE" "$recipe" "Debian $SUITE minbase + $TARGET_PACKAGES (voiceops test target)"
     docker run --rm --network none "$TARGET_IMAGE" python3 -c 'import apt_pkg, json; print("ok")' >/dev/null \
@@ -195,6 +206,7 @@ build_target_docker() {
         log "$TARGET_DOCKER_IMAGE up to date"
         return 0
     fi
+    pending "build $TARGET_DOCKER_IMAGE" && return 0
     fetch_docker_debs
     debs=("$CACHE"/debs/*.deb)
     ((${#debs[@]} == ${#DOCKER_DEBS[@]})) || die "expected ${#DOCKER_DEBS[@]} .deb files in $CACHE/debs, found ${#debs[@]}"
@@ -222,13 +234,17 @@ build_target_docker() {
 
 build_standin() {
     local recipe base_id
-    base_id=$(docker image inspect -f '{{.Id}}' "$TARGET_IMAGE") || die "$TARGET_IMAGE missing"
+    if ! base_id=$(docker image inspect -f '{{.Id}}' "$TARGET_IMAGE" 2>/dev/null); then
+        pending "build $STANDIN_IMAGE" && return 0
+        die "$TARGET_IMAGE missing"
+    fi
     recipe=$( (printf 'standin %s %s\n' "$RECIPE_VERSION" "$base_id"
                cat "$STANDIN_DIR/Dockerfile" "$STANDIN_DIR/standin.py" "$STANDIN_DIR/mysqladmin") | sha)
     if up_to_date "$STANDIN_IMAGE" "$recipe"; then
         log "$STANDIN_IMAGE up to date"
         return 0
     fi
+    pending "build $STANDIN_IMAGE" && return 0
     DOCKER_BUILDKIT=1 docker build -q --pull=false --build-arg "BASE=$TARGET_IMAGE" \
         --label "org.voiceops.recipe=$recipe" -t "$STANDIN_IMAGE" \
         -f "$STANDIN_DIR/Dockerfile" "$STANDIN_DIR" >/dev/null
@@ -244,6 +260,7 @@ start_registry() {
         log "registry already answering on $REGISTRY_ADDR"
         return 0
     fi
+    pending "start the registry on $REGISTRY_ADDR" && return 0
     if ! command -v docker-registry >/dev/null; then
         log "apt-get install docker-registry"
         # The package's postinst would start its init script (default config: all interfaces,
@@ -381,7 +398,10 @@ push_standins() {
     local standin_id lines line ref ports repo tag target version digest word kept=0 i
     local targets=() versions=() refs=() portss=() wants=() stale=() todo=()
     local -A seen_repo=() built=()
-    standin_id=$(docker image inspect -f '{{.Id}}' "$STANDIN_IMAGE") || die "$STANDIN_IMAGE missing"
+    if ! standin_id=$(docker image inspect -f '{{.Id}}' "$STANDIN_IMAGE" 2>/dev/null); then
+        pending "tag and push the stand-in images" && return 0
+        die "$STANDIN_IMAGE missing"
+    fi
     mapfile -t lines < <(registry_images)
     ((${#lines[@]})) || die "no image found in the collection's registry"
 
@@ -406,19 +426,20 @@ push_standins() {
 
     # 1. one image per tag, (re)built in a single `buildx bake` when missing or out of date
     image_recipes built "${targets[@]}"
-    local bake=$CACHE/standin-bake/bake.json
-    mkdir -p "$CACHE/standin-bake/context"   # empty build context
-    printf '{"target": {' >"$bake"
     for i in "${!targets[@]}"; do
-        if [[ $FORCE != 1 && -n ${built[${wants[$i]}]+set} ]]; then
-            continue
-        fi
-        ((${#stale[@]})) && printf ',' >>"$bake"
-        stale+=("i$i")
-        bake_target "i$i" "${targets[$i]}" "${wants[$i]}" "${refs[$i]}" "${portss[$i]}" "${versions[$i]}" >>"$bake"
+        if [[ $FORCE == 1 || -z ${built[${wants[$i]}]+set} ]]; then stale+=("i$i"); fi
     done
-    printf '}}\n' >>"$bake"
     if ((${#stale[@]})); then
+        pending "tag ${#stale[@]} stand-in images and push them" && return 0
+        local bake=$CACHE/standin-bake/bake.json sep=''
+        mkdir -p "$CACHE/standin-bake/context"   # empty build context
+        printf '{"target": {' >"$bake"
+        for i in "${stale[@]#i}"; do
+            printf '%s' "$sep" >>"$bake"
+            sep=,
+            bake_target "i$i" "${targets[$i]}" "${wants[$i]}" "${refs[$i]}" "${portss[$i]}" "${versions[$i]}" >>"$bake"
+        done
+        printf '}}\n' >>"$bake"
         (cd "$CACHE/standin-bake" && docker buildx bake -f "$bake" --progress quiet "${stale[@]}" >/dev/null 2>"$CACHE/bake.log") \
             || { tail -n 20 "$CACHE/bake.log" >&2; die "docker buildx bake of the stand-in images failed"; }
         log "tagged ${#stale[@]} stand-in images"
@@ -443,6 +464,7 @@ push_standins() {
         fi
     done
     if ((${#todo[@]})); then
+        pending "push ${#todo[@]} stand-in tags to the registry" && return 0
         # the first push uploads the shared layers; the others only add their config and
         # manifest, in parallel
         docker push -q "${todo[0]}" >/dev/null || die "docker push ${todo[0]} failed"
@@ -465,9 +487,36 @@ verify_pull() {
 
 # --- main ---------------------------------------------------------------------------------
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot, registry under /var/lib)"
+what=${1:-all}
+case $what in
+    all|targets|standin|registry) ;;
+    check) CHECK=1 ;;
+    *) die "usage: $0 [all|targets|standin|registry|check]" ;;
+esac
+
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
     || die "the Docker daemon does not answer (run .ci/provision-docker.sh)"
+
+for v in $STANDIN_VERSIONS; do
+    [[ $v =~ ^[0-9A-Za-z][0-9A-Za-z._-]{0,126}$ ]] || die "STANDIN_VERSIONS: '$v' cannot be part of a tag (v$v)"
+done
+
+if ((CHECK)); then
+    log() { :; }   # quiet: the one line below says it all
+    build_target
+    build_target_docker
+    build_standin
+    start_registry
+    # with the registry down or an image to build, what would be pushed is not known yet
+    if ((${#PENDING[@]} == 0)); then push_standins; fi
+    if ((${#PENDING[@]})); then
+        printf '[build-images] out of date: %s\n' "$(IFS=';'; printf '%s' "${PENDING[*]}" | sed 's/;/; /g')" >&2
+        exit 1
+    fi
+    exit 0
+fi
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot, registry under /var/lib)"
 
 # One build at a time (tests running in parallel may all call this script).
 LOCK_FILE=${VOICEOPS_BUILD_LOCK:-/run/lock/voiceops-build-images.lock}
@@ -477,16 +526,6 @@ if ! flock -n 9; then
     log "another build-images.sh run holds $LOCK_FILE; waiting"
     flock 9
 fi
-
-for v in $STANDIN_VERSIONS; do
-    [[ $v =~ ^[0-9A-Za-z][0-9A-Za-z._-]{0,126}$ ]] || die "STANDIN_VERSIONS: '$v' cannot be part of a tag (v$v)"
-done
-
-what=${1:-all}
-case $what in
-    all|targets|standin|registry) ;;
-    *) die "usage: $0 [all|targets|standin|registry]" ;;
-esac
 
 if [[ $what == all || $what == targets ]]; then
     timed "target image" build_target

@@ -2,9 +2,14 @@
 # All the tests: pytest over tests/ in the project venv (requirements-test.txt), two workers.
 # Extra arguments go to pytest, e.g. `./scripts/test.sh -k sanity` or `./scripts/test.sh -n 0 -x`.
 # Fails when pytest collects no test at all (pytest exit 5), which would otherwise look green.
+# First provisions what the tests need (scripts/provision.sh: Docker engine, Debian packages, local
+# images; a no-op when all is there; VOICEOPS_SKIP_PROVISION=1 skips it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+if [ "${VOICEOPS_SKIP_PROVISION:-0}" != 1 ]; then
+  "$ROOT/scripts/provision.sh"
+fi
 # shellcheck source=scripts/venv.sh
 source "$ROOT/scripts/venv.sh" "$ROOT/requirements-test.txt"
 
