@@ -101,8 +101,8 @@ class Bench:
         inventory: Dict[str, Any] = {"all": {"hosts": {}}}
         for index in range(hosts):
             wrapper = work / ("python-h%d" % index)
-            wrapper.write_text('#!/bin/sh\necho x >> %s\nexec %s "$@"\n' % (self.counts / ("h%d" % index),
-                                                                           sys.executable))
+            count = self.counts / ("h%d" % index)
+            wrapper.write_text('#!/bin/sh\necho x >> %s\nexec %s "$@"\n' % (count, sys.executable))
             wrapper.chmod(0o755)
             inventory["all"]["hosts"]["h%d" % index] = host_vars(index, work)
         (work / "inventory.json").write_text(json.dumps(inventory, indent=1))

@@ -62,6 +62,7 @@ class ActionModule(StackAction):
         "config_files": {"type": "dict", "default": {}},
         "mount_files": {"type": "list", "elements": "str", "default": []},
         "observe": {"type": "bool", "default": False},
+        "mount_folders": {"type": "bool", "default": False},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
     ARGUMENT_SPEC.update(FILE_SPEC)
@@ -101,9 +102,11 @@ class ActionModule(StackAction):
         mounted = sorted({mount_path(path) for paths in mounts.values() for path in paths})
         config_sources = {name: src for name, src in config_sources.items() if services_mounting(mounts, [name])}
         placeholders = [name for name in mount_files if name in mounted]
-        directories = sorted({path for path in mounted if path not in config_sources and path not in placeholders
-                              and path not in credential_files}
-                             | {os.path.dirname(name) for name in list(config_sources) + placeholders} - {""})
+        directories: List[str] = []
+        if args["mount_folders"]:
+            files = set(config_sources) | set(mount_files) | set(credential_files) | set(args["config_files"])
+            directories = sorted(({path for path in mounted if path not in files}
+                                  | {os.path.dirname(name) for name in list(config_sources) + placeholders}) - {""})
 
         names = [compose_file, ENV_FILE] + credential_files + sorted(config_sources) + placeholders
         read = [ENV_FILE]
@@ -181,8 +184,8 @@ class ActionModule(StackAction):
         missing_dirs = [name for name in directories if not info[name].get("exists")]
         out["release_files"] = sorted(configs) + ([layout.CREDENTIALS_FILE] if kept else [])
         out["release"] = _release_state(release, rendered.checksum, info, out["release_files"], wanted)
-        out["restart"] = services_mounting(out["mounts"], [spec["name"] for spec in pending
-                                                          if spec["name"] != compose_file])
+        changed_files = [spec["name"] for spec in pending if spec["name"] != compose_file]
+        out["restart"] = services_mounting(out["mounts"], changed_files)
         out["record"] = _record(out, args, template, inputs, stack_plan, references)
         if args["observe"]:
             reasons = differences(self.docker_seen, deployment, {
@@ -282,7 +285,7 @@ def _credential_files(registry: Any, stack_plan: Any, compose_file: str) -> List
 def _project_path(name: Any, field: str, compose_file: str) -> str:
     """A relative path inside the project that no file of the project layout already is."""
     text = str(name)
-    if not layout.plain_relative(text) or text.split("/")[0] in (layout.RELEASES, layout.CURRENT) \
+    if not layout.plain_relative(text) or text.split("/", 1)[0] in (layout.RELEASES, layout.CURRENT) \
             or text in (compose_file, ENV_FILE, layout.CREDENTIALS_FILE):
         raise AnsibleActionFail("%s: %r must be a relative path inside the project directory that is not one of "
                                 "its own files (the compose file, environment.json, the releases)" % (field, text))
@@ -310,7 +313,7 @@ def _kept_values(names: List[str], given: Dict[str, Any], info: Any, directory: 
     values = {}
     for name in names:
         value = given.get(name) or kept.get(name.lower())
-        values[name] = value if value else "".join(secrets_module.choice(_ALNUM) for _ in range(24))
+        values[name] = value if value else "".join(secrets_module.choice(_ALNUM) for _count in range(24))
     return values
 
 

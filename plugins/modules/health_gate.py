@@ -29,7 +29,7 @@ description:
     A container with a health check (its image's own or the compose file's) must be healthy even
     without a C(health) probe."
   - The probes come from the registry through M(voiceops.avr.voice_compose), whose C(gate) result is
-    the O(services) this module takes; the role M(voiceops.avr.stack) passes the services the run
+    the O(services) this module takes; the role C(voiceops.avr.stack) passes the services the run
     started or restarted. A service the run did not start is not watched, so a re-run without a
     change costs nothing.
   - "Limits: the TCP probe reaches container IP addresses from the target, as on a Linux Docker host

@@ -192,10 +192,16 @@ options:
     description:
       - Files the user supplies that the stack may mount (relative to O(project_dir)); one the stack mounts
         is created empty (mode 0640) when missing, so that Docker does not create a folder in its place.
-        Every other folder the stack mounts is created (mode 0750) when missing.
     type: list
     elements: str
     default: []
+  mount_folders:
+    description:
+      - Create (mode 0750) every path the stack bind-mounts from the project that is not a file of
+        O(config_files), O(mount_files) or a credential file, as a folder, when it is missing - so that the
+        caller states which mounts are files and every other mount is a folder.
+    type: bool
+    default: false
   keep_digests:
     description:
       - Keep the digests the current release runs (its C(release.json)) for every image still asked for at

@@ -114,7 +114,7 @@ def test_role_in_a_loop_keeps_each_deployment_to_its_own_inputs(tmp_path: Path, 
             assert states and all(state == "running" for state in states.values()), states
             assert all(c.startswith(dep["stack_service_prefix"] + "-") for c in states), states
             # its own ports and SIP port in its Asterisk configuration
-            host_core = dep["stack_ports"]["avr-core"][0].split(":")[0]
+            host_core = dep["stack_ports"]["avr-core"][0].split(":", 1)[0]
             assert "127.0.0.1:%s:5001" % host_core in compose
             pjsip = (project / "asterisk" / "conf" / "pjsip.conf").read_text()
             assert "bind = 0.0.0.0:%d" % dep.get("stack_sip_port", 5060) in pjsip

@@ -12,7 +12,9 @@ from ansible_collections.voiceops.avr.plugins.module_utils.masking import (
     HIDDEN, MASK, mask_compose, mask_equal_values, masked_or_hidden,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, check_credential_file, render
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
+    Inputs, RenderError, check_credential_file, render,
+)
 
 KEY = "sk-marker-0123456789"
 

@@ -74,8 +74,8 @@ def test_catalog_adds_an_image_a_provider_and_a_template() -> None:
 
 def test_catalog_template_renders_with_stack_defaults_overrides_and_provider_key() -> None:
     reg = effective_registry(copy.deepcopy(ACME))
-    out = render(reg, reg.template("acme"), Inputs("acme", provider_keys={"acme": "acme-key", "deepgram": "dg",
-                                                                   "openai": "oa"}))
+    keys = {"acme": "acme-key", "deepgram": "dg", "openai": "oa"}
+    out = render(reg, reg.template("acme"), Inputs("acme", provider_keys=keys))
     services = out.document["services"]
     assert services["acme-asr"]["environment"] == {"PORT": "6090", "ACME_API_KEY": "acme-key", "ACME_LANGUAGE": "fr"}
     core = services["avr-core"]["environment"]
