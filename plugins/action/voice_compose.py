@@ -162,7 +162,9 @@ class ActionModule(StackAction):
                                "digest": references[img.service_name].digest, "tag_policy": img.tag_policy}
             for img, name in zip(stack_plan.images, out["services"])
         }
-        out["unpinned"] = sorted(svc for svc, ref in references.items() if not ref.digest)
+        running = (release or {}).get("images") if isinstance((release or {}).get("images"), dict) else {}
+        out["to_pull"] = sorted(svc for svc, ref in references.items()
+                                if not ref.digest or running.get(svc) != str(ref))
         out["credential_files"] = credential_files
         out["gate"] = gate_data(rendered.document, stack_plan.images, out["services"])
 

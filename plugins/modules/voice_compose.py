@@ -206,7 +206,7 @@ options:
     description:
       - Keep the digests the current release runs (its C(release.json)) for every image still asked for at
         the same repository and tag and not in O(digests), so that a re-run pins what runs instead of
-        resolving tags again. RV(unpinned) lists the images left without a digest.
+        resolving tags again. RV(to_pull) lists the images the current release does not run.
     type: bool
     default: false
   observe:
@@ -393,8 +393,10 @@ gate:
       container: support-avr-mysql
       network: support
       probes: [{type: health, port: null}]
-unpinned:
-  description: Registry service names whose image reference has no digest (what a caller may resolve).
+to_pull:
+  description:
+    - Registry service names whose image reference has no digest or is not the one the current release runs - the
+      images a caller pulls (and resolves to digests) before the release is staged.
   returned: always
   type: list
   elements: str

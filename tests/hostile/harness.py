@@ -130,11 +130,13 @@ def mode_of(path: Path) -> int:
 
 
 def _common_word_patterns(word: str) -> List["re.Pattern[bytes]"]:
-    """Where a common-word secret would be a leak: as a variable's value, a JSON string, a line."""
-    w = re.escape(word).encode()
+    """Where a common-word secret would be a leak: as a variable's value, a JSON string, a line. The value is
+    the word itself (not followed by more of a name or path: ``"avr-asr-deepgram": "agentvoiceresponse/..."`` is
+    an image reference that starts with the word)."""
+    w = re.escape(word).encode() + rb"(?![\w/.:@-])"
     return [
-        re.compile(rb"[A-Z][A-Z0-9_]*(?:KEY|SECRET|PASSWORD|TOKEN|CREDENTIALS?)[\"']?\s*[:=]\s*[\"']?" + w + rb"\b"),
-        re.compile(rb"[\"']?(?:%s)[\"']?\s*[:=]\s*[\"']?" % "|".join(PROVIDERS).encode() + w + rb"\b"),
+        re.compile(rb"[A-Z][A-Z0-9_]*(?:KEY|SECRET|PASSWORD|TOKEN|CREDENTIALS?)[\"']?\s*[:=]\s*[\"']?" + w),
+        re.compile(rb"[\"']?(?:%s)[\"']?\s*[:=]\s*[\"']?" % "|".join(PROVIDERS).encode() + w),
         re.compile(rb"(?m)^[\s+-]*" + w + rb"\s*$"),
     ]
 
