@@ -42,7 +42,7 @@ PREFIX = "vbench"
 
 
 def host_vars(index: int, work: Path) -> Dict[str, Any]:
-    base = 41000 + index * 100
+    base = 16000 + index * 100  # below the ephemeral port range (32768-60999)
     return {
         "ansible_connection": "local",
         "ansible_python_interpreter": str(work / ("python-h%d" % index)),

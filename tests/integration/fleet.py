@@ -125,12 +125,14 @@ class Fleet:
 def host_vars(index: int, run_id: str, workdir: Path) -> Dict[str, Any]:
     """The variables that keep host number ``index`` (1..MAX_HOSTS) apart from the others on the one engine.
 
-    Host g publishes in the block 36000 + 100 * g, the last two digits after the container port:
+    Host g publishes in the block 12000 + 100 * g, the last two digits after the container port:
     avr-core 5001 -> ..01, avr-ami 6006 -> ..06, Asterisk SIP 5060 -> ..60, AMI 5038 -> ..38,
-    ARI 8088 -> ..88, RTP 10000-10009/udp -> ..20-..29. Host 1: 36101, 36106, 36160, ...
+    ARI 8088 -> ..88, RTP 10000-10009/udp -> ..20-..29. Host 1: 12101, 12106, 12160, ...
+    The blocks stay below Linux's ephemeral port range (32768-60999): a port there can be held for a moment
+    by any outgoing connection (a pull from the local registry, say), and the preflight rightly calls it taken.
     """
     assert 1 <= index <= MAX_HOSTS, "fleet host number %d is out of range" % index
-    base = 36000 + 100 * index
+    base = 12000 + 100 * index
     deployment = "fleet%d-%s" % (index, run_id)
     return {
         "stack_deployment": deployment,

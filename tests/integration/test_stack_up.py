@@ -39,7 +39,7 @@ MODULAR = {
 STS = {
     "stack_kind": "sts", "stack_providers": {"sts": "ultravox"}, "stack_deployment": "itest-sts",
     "stack_service_prefix": "its", "stack_subnet": "172.31.102.0/24", "stack_publish_address": "127.0.0.1",
-    "stack_ports": {"avr-core": ["35001:5001"], "avr-asterisk": ["35060:5060"], "avr-ami": []},
+    "stack_ports": {"avr-core": ["25101:5001"], "avr-asterisk": ["25160:5060"], "avr-ami": []},
     "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-itest"}},
 }
 
@@ -140,7 +140,7 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
         # naming both problems, and starts nothing.
         clash = dict(STS, stack_deployment="itest-clash", stack_service_prefix="itm",
                      stack_subnet=MODULAR["stack_subnet"],
-                     stack_ports={"avr-core": ["45001:5001"], "avr-asterisk": [], "avr-ami": []})
+                     stack_ports={"avr-core": ["25201:5001"], "avr-asterisk": [], "avr-ami": []})
         refused = play(collections_path, tmp_path, clash)
         assert refused.returncode != 0
         assert "container name itm-avr-core is taken by deployment 'itest-modular'" in refused.stdout, \
@@ -150,9 +150,9 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
 
         modular = wait_reached("http://127.0.0.1:25001/status", ["ASR_URL", "LLM_URL", "TTS_URL"])
         assert "STS_URL" not in modular["env_names"]
-        sts = wait_reached("http://127.0.0.1:35001/status", ["STS_URL"])
+        sts = wait_reached("http://127.0.0.1:25101/status", ["STS_URL"])
         assert not {"ASR_URL", "LLM_URL", "TTS_URL"} & set(sts["env_names"])
-        for port in (25001, 25038, 25060, 26006, 35001, 35060):
+        for port in (25001, 25038, 25060, 26006, 25101, 25160):
             with socket.create_connection(("127.0.0.1", port), timeout=3):
                 pass
 
