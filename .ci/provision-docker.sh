@@ -159,17 +159,22 @@ Pin-Priority: 100"
 # --- daemon -----------------------------------------------------------------
 
 start_dockerd() {
+    local pid
     if pgrep -x dockerd >/dev/null 2>&1; then
-        log "dockerd already running (pid $(pgrep -x dockerd | tr '\n' ' ')), waiting for it to answer"
+        pid=$(pgrep -x dockerd | head -n 1)
+        log "dockerd already running (pid $pid), waiting for it to answer"
     else
         log "starting dockerd (log: $DOCKERD_LOG)"
         mkdir -p "$(dirname "$DOCKERD_LOG")"
-        # New session + nohup: the daemon must outlive this script and its caller.
+        # New session + nohup: the daemon must outlive this script and its caller. setsid and nohup exec
+        # into dockerd, so $! is its pid (watched by pid: for a moment after the start its name is not
+        # dockerd yet, and pgrep would call it dead).
         setsid nohup dockerd </dev/null >>"$DOCKERD_LOG" 2>&1 &
+        pid=$!
     fi
     local deadline=$((SECONDS + DOCKERD_TIMEOUT))
     until server_version >/dev/null; do
-        if ! pgrep -x dockerd >/dev/null 2>&1; then
+        if ! kill -0 "$pid" 2>/dev/null; then
             log "dockerd exited; last lines of $DOCKERD_LOG:"
             tail -n 30 "$DOCKERD_LOG" >&2 || true
             die "dockerd died during startup"

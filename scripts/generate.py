@@ -116,8 +116,11 @@ RELEASE_OPTIONS: Dict[str, Any] = {
     "stack_digests": {"type": "dict", "default": {},
                       "description": ["Digest (V(sha256:...)) per registry service name."]},
     "stack_resolve_digests": {"type": "bool", "default": True,
-                              "description": ["Pull every image, resolve its tag to a digest, run and record "
-                                              "C(repository:tag@digest)."]},
+                              "description": ["Pull every image the current release does not already run, resolve "
+                                              "its tag to a digest, run and record C(repository:tag@digest).",
+                                              "An image whose repository and tag are unchanged keeps the digest "
+                                              "its current release runs: a tag moved in the image registry is "
+                                              "followed when the tag, or C(stack_digests), changes."]},
     "stack_registry_accounts": {
         "type": "list", "elements": "dict", "default": [],
         "description": ["Registry accounts to log in to before pulling: C(name), C(url), C(provider), "
