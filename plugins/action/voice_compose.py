@@ -80,7 +80,7 @@ class ActionModule(StackAction):
         secret_vars = sorted({v.name for img in stack_plan.images for v in img.env if v.secret})
         known_secret_vars = sorted(set(secret_vars) | set(registry_secret_vars(registry)))
         credential_files = _credential_files(registry, stack_plan, compose_file)
-        kept = _kept_secret_names(args["kept_secrets"], known_secret_vars, args["secrets"])
+        kept = _kept_secret_names(args["kept_secrets"], known_secret_vars)
         config_sources = {_project_path(name, "config_files", compose_file): src
                           for name, src in args["config_files"].items()}
         mount_files = [_project_path(name, "mount_files", compose_file) for name in args["mount_files"]]
@@ -188,7 +188,7 @@ class ActionModule(StackAction):
         out["release"] = _release_state(release, rendered.checksum, info, out["release_files"], wanted)
         changed_files = [spec["name"] for spec in pending if spec["name"] != compose_file]
         out["restart"] = services_mounting(out["mounts"], changed_files)
-        out["record"] = _record(out, args, template, inputs, stack_plan, references)
+        out["record"] = _record(out, args, inputs, references)
         if args["observe"]:
             reasons = differences(self.docker_seen, deployment, {
                 spec["container_name"]: spec["image"] for spec in rendered.document["services"].values()})
@@ -213,8 +213,9 @@ class ActionModule(StackAction):
         ``voice_secrets``, ``voice_roles`` and ``voice_deployment``."""
         try:
             path = self._find_needle("templates", source)
-        except AnsibleError as exc:
-            raise AnsibleActionFail("config_files.%s: %s" % (name, exc)) from None
+        except AnsibleError:
+            raise AnsibleActionFail("config_files.%s: no Jinja template %r in the templates folders of the role or "
+                                    "the playbook" % (name, source)) from None
         variables = dict(task_vars)
         if "ansible_managed" not in variables:
             variables["ansible_managed"] = _managed(source, path)
@@ -294,7 +295,7 @@ def _project_path(name: Any, field: str, compose_file: str) -> str:
     return text
 
 
-def _kept_secret_names(names: List[str], known: List[str], given: Dict[str, Any]) -> List[str]:
+def _kept_secret_names(names: List[str], known: List[str]) -> List[str]:
     for name in names:
         if name not in known:
             raise AnsibleActionFail("kept_secrets: %r is not a secret any image of the registry reads" % name)
@@ -365,7 +366,7 @@ def _release_state(release: Optional[Mapping[str, Any]], checksum: str, info: Ma
     return {"current": release.get("id"), "unchanged": bool(same)}
 
 
-def _record(out: Mapping[str, Any], args: Mapping[str, Any], template: Any, inputs: Inputs, stack_plan: Any,
+def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
             references: Mapping[str, Any]) -> Dict[str, Any]:
     """What a release of this rendering records (release.json and history): never a key or secret value.
     ``inputs`` re-render the same bytes with the secrets and provider keys it names."""

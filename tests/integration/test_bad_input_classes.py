@@ -99,6 +99,21 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "environment.json value not UTF-8": (
         {"store": b'{"format": 1, "template": "openai", "services": {"%s": {"SYSTEM_PROMPT": "\\udc80"}}}\n'
          % LLM.encode()}, ["SYSTEM_PROMPT: value '\\udc80' is not valid UTF-8"]),
+    # the deployment's own files: paths inside the project that are none of its layout, real secrets
+    "config file outside the project": ({"config_files": {"../escape.conf": "asterisk/ari.conf.j2"}},
+                                        ["config_files: '../escape.conf' must be a relative path inside"]),
+    "config file over a release": ({"config_files": {"releases/x/ari.conf": "asterisk/ari.conf.j2"}},
+                                   ["config_files: 'releases/x/ari.conf' must be a relative path inside"]),
+    "config file with a final newline": ({"config_files": {"asterisk/conf/ari.conf\n": "ari.conf.j2"}},
+                                         ["config_files: 'asterisk/conf/ari.conf\\n' must be a relative path"]),
+    "mount file that is environment.json": ({"mount_files": ["environment.json"]},
+                                            ["mount_files: 'environment.json' must be a relative path inside"]),
+    "mount file over the current link": ({"mount_files": ["current/release.json"]},
+                                         ["mount_files: 'current/release.json' must be a relative path inside"]),
+    "kept secret no image reads": ({"kept_secrets": ["AMI_PASSWORD\n"]},
+                                   ["kept_secrets: 'AMI_PASSWORD\\n' is not a secret any image of the registry reads"]),
+    "config template that does not exist": ({"config_files": {"asterisk/conf/ari.conf": "no-such.conf.j2"}},
+                                            ["config_files.asterisk/conf/ari.conf: no Jinja template 'no-such.conf.j2'"]),
 }
 ENV_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "set a service with a newline": ({"set": {"avr-core\n": {"PORT": "1"}}},
