@@ -112,8 +112,9 @@ COMPOSE_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
                                          ["mount_files: 'current/release.json' must be a relative path inside"]),
     "kept secret no image reads": ({"kept_secrets": ["AMI_PASSWORD\n"]},
                                    ["kept_secrets: 'AMI_PASSWORD\\n' is not a secret any image of the registry reads"]),
-    "config template that does not exist": ({"config_files": {"asterisk/conf/ari.conf": "no-such.conf.j2"}},
-                                            ["config_files.asterisk/conf/ari.conf: no Jinja template 'no-such.conf.j2'"]),
+    "config template that does not exist": (
+        {"config_files": {"asterisk/conf/ari.conf": "no-such.conf.j2"}},
+        ["config_files.asterisk/conf/ari.conf: no Jinja template 'no-such.conf.j2'"]),
 }
 ENV_CASES: Dict[str, Tuple[Dict[str, Any], List[str]]] = {
     "set a service with a newline": ({"set": {"avr-core\n": {"PORT": "1"}}},
