@@ -24,9 +24,10 @@ from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.containers import differences
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.snapshot import load as load_snapshot
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file, masked, registry_secret_vars,
+    check_project_file, masked, plain, recorded_generation, registry_secret_vars,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
@@ -63,13 +64,37 @@ class ActionModule(StackAction):
         "mount_files": {"type": "list", "elements": "str", "default": []},
         "observe": {"type": "bool", "default": False},
         "mount_folders": {"type": "bool", "default": False},
+        "registry_from": {"type": "raw"},
+        "snapshot": {"type": "bool", "default": False},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
     ARGUMENT_SPEC.update(FILE_SPEC)
 
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
-        registry, template, stack_plan = self.resolve(args)
+        source = args["registry_from"]
+        snapshot_name = None
+        if source is not None and args["catalog"] is not None:
+            raise AnsibleActionFail("registry_from: a registry snapshot already holds the catalog it was made "
+                                    "with; give catalog or registry_from, not both")
+        if isinstance(source, Mapping):
+            registry = load_snapshot(plain(source), "registry_from")
+            _check_version(args["registry_version"], registry)
+        elif isinstance(source, str):
+            snapshot_name = _snapshot_name(source, args["project_dir"])
+            registry = self.registry(None, args["registry_version"])  # what the stack mounts, until it is read
+        elif source is not None:
+            raise AnsibleActionFail("registry_from: expected a path in the project directory or a registry "
+                                    "snapshot (a mapping), got %s" % type(source).__name__)
+        else:
+            registry = self.registry(args["catalog"], args["registry_version"])
+        return self._act(task_vars, args, registry, snapshot_name, None)
+
+    def _act(self, task_vars: Dict[str, Any], args: Dict[str, Any], registry: Any, snapshot_name: Optional[str],
+             prefetched: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """Render from ``registry`` and write; ``snapshot_name``: a snapshot to read on the target and render
+        from instead; ``prefetched``: what an earlier pass inspected (reused when it covers this pass)."""
+        registry, template, stack_plan = self.resolve(args, registry)
         if args["registry_digest"] and args["registry_digest"] != registry.digest:
             raise AnsibleActionFail("registry_digest: %r was asked for, but this collection (with its catalog) has "
                                     "registry digest %r; install the collection version that rendered it"
@@ -88,7 +113,7 @@ class ActionModule(StackAction):
         directory = args["project_dir"]
         diff_mode = bool(self._task.diff)
         given_refs = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
-                                      args["digests"], args["tag_environment"])
+                                      args["digests"], args["tag_environment"], registry.tag_policies)
         inputs = Inputs(deployment=deployment, service_prefix=args["service_prefix"],
                         provider_keys=args["provider_keys"], secrets=args["secrets"], env=args["env"],
                         allow_missing=args["allow_missing"], subnet=args["subnet"], image_prefix=args["image_prefix"],
@@ -110,6 +135,11 @@ class ActionModule(StackAction):
 
         names = [compose_file, ENV_FILE] + credential_files + sorted(config_sources) + placeholders
         read = [ENV_FILE]
+        if snapshot_name is not None:
+            names.append(snapshot_name)
+            read.append(snapshot_name)
+        if args["snapshot"]:
+            names.append(layout.REGISTRY_SNAPSHOT)
         if kept:
             names.append(layout.CREDENTIALS_FILE)
             read.append(layout.CREDENTIALS_FILE)
@@ -121,8 +151,28 @@ class ActionModule(StackAction):
         if args["observe"]:
             observe = {"compose_project": deployment, "containers": describe(sketch_doc)["containers"],
                        "images": sorted({str(ref) for ref in given_refs.values() if not ref.digest})}
-        info = self.inspect(task_vars, directory, names + directories, read=read, read_masked=read_masked,
-                            mask_vars=known_secret_vars, docker=observe)
+        asked = {"names": set(names + directories), "read": set(read), "read_masked": set(read_masked),
+                 "observe": observe, "mask_vars": set(known_secret_vars)}
+        if prefetched is not None and _covers(prefetched["asked"], asked):
+            info = prefetched["info"]
+        else:
+            info = self.inspect(task_vars, directory, names + directories, read=read, read_masked=read_masked,
+                                mask_vars=known_secret_vars, docker=observe, read_header=[compose_file])
+        seen = {"asked": asked, "info": info}
+        if snapshot_name is not None:  # render from the snapshot read on the target
+            snapshot_info = info[snapshot_name]
+            check_project_file(snapshot_info, directory, snapshot_name)
+            if not snapshot_info.get("exists"):
+                raise AnsibleActionFail("registry_from: %s/%s does not exist" % (directory, snapshot_name))
+            loaded = load_snapshot(snapshot_info.get("content") or "", "registry_from (%s/%s)"
+                                   % (directory, snapshot_name))
+            _check_version(args["registry_version"], loaded)
+            return self._act(task_vars, args, loaded, None, seen)
+        recorded = recorded_generation(info[compose_file])
+        if args["registry_version"] is None and args["registry_from"] is None and recorded is not None \
+                and recorded != registry.generation:
+            # a deployment keeps the generation its compose file was rendered with until asked for another
+            return self._act(task_vars, args, self.registry(args["catalog"], recorded), None, seen)
         stored = self.stored_env(info[ENV_FILE], directory, template.id)
         release = _release_meta(info[current_meta])
         secrets = dict(args["secrets"])
@@ -133,7 +183,8 @@ class ActionModule(StackAction):
             recorded = _recorded_digests(release, given_refs, args["digests"])
             if recorded:
                 references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
-                                              dict(args["digests"], **recorded), args["tag_environment"])
+                                              dict(args["digests"], **recorded), args["tag_environment"],
+                                              registry.tag_policies)
         inputs = replace(inputs, secrets=secrets, references=references,
                          stored_env=stored.get("services") if stored else None)
         rendered = render(registry, template, inputs)
@@ -143,6 +194,8 @@ class ActionModule(StackAction):
             "dest": os.path.join(directory, compose_file),
             "checksum": rendered.checksum,
             "registry_digest": registry.digest,
+            "registry_version": registry.generation,
+            "registry_version_before": recorded,
             "deployment": deployment,
             "template": template.id,
             "services": list(rendered.document["services"]),
@@ -176,6 +229,9 @@ class ActionModule(StackAction):
         if kept:
             wanted.append(dict(name=layout.CREDENTIALS_FILE, content=_credentials_text(kept_values), mode="0600",
                                secret=True, **owner))
+        if args["snapshot"]:
+            wanted.append(dict(name=layout.REGISTRY_SNAPSHOT, content=registry.snapshot_text(), mode="0644",
+                               secret=False, **owner))
         for spec in wanted:
             check_project_file(info[spec["name"]], directory, spec["name"])
         pending = [spec for spec in wanted
@@ -184,7 +240,8 @@ class ActionModule(StackAction):
         pending += [dict(name=name, content="", mode="0640", **owner) for name in placeholders
                     if not info[name].get("exists")]
         missing_dirs = [name for name in directories if not info[name].get("exists")]
-        out["release_files"] = sorted(configs) + ([layout.CREDENTIALS_FILE] if kept else [])
+        out["release_files"] = sorted(sorted(configs) + ([layout.CREDENTIALS_FILE] if kept else [])
+                                      + ([layout.REGISTRY_SNAPSHOT] if args["snapshot"] else []))
         out["release"] = _release_state(release, rendered.checksum, info, out["release_files"], wanted)
         changed_files = [spec["name"] for spec in pending if spec["name"] != compose_file]
         out["restart"] = services_mounting(out["mounts"], changed_files)
@@ -252,6 +309,35 @@ class ActionModule(StackAction):
                 after = HIDDEN
             diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
         return diffs
+
+
+def _check_version(version: Optional[str], registry: Any) -> None:
+    if version is not None and version != registry.generation:
+        raise AnsibleActionFail("registry_version: %r was asked for, but the registry snapshot of registry_from is "
+                                "generation %r" % (version, registry.generation))
+
+
+def _snapshot_name(source: str, directory: str) -> str:
+    """The project-relative name of the snapshot file ``source`` (relative to the project directory, or an
+    absolute path inside it)."""
+    name = source
+    root = directory.rstrip("/") + "/"
+    if source.startswith("/"):
+        if not source.startswith(root):
+            raise AnsibleActionFail("registry_from: %r is outside the project directory %r; give a path inside it "
+                                    "(like current/registry.json) or the snapshot itself" % (source, directory))
+        name = source[len(root):]
+    if not layout.plain_relative(name):
+        raise AnsibleActionFail("registry_from: %r is not a path inside the project directory (like "
+                                "releases/<id>/registry.json)" % source)
+    return name
+
+
+def _covers(before: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether what an earlier inspect asked for covers what this pass needs."""
+    return (now["names"] <= before["names"] and now["read"] <= before["read"]
+            and now["read_masked"] <= before["read_masked"] and now["mask_vars"] <= before["mask_vars"]
+            and now["observe"] == before["observe"])
 
 
 def _managed(source: str, path: str) -> str:
@@ -375,6 +461,7 @@ def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
         "deployment": out["deployment"],
         "template": out["template"],
         "registry_digest": out["registry_digest"],
+        "registry_version": out["registry_version"],
         "tag_environment": args["tag_environment"],
         "images": {svc: info["reference"] for svc, info in out["images"].items()},
         "tags": {svc: info["tag"] for svc, info in out["images"].items()},
@@ -383,7 +470,8 @@ def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
         "gate": out["gate"],
         "inputs": {
             "template": args["template"], "stack": args["stack"], "providers": args["providers"],
-            "catalog": args["catalog"], "deployment": inputs.deployment, "service_prefix": inputs.service_prefix,
+            "catalog": args["catalog"], "registry_version": out["registry_version"],
+            "deployment": inputs.deployment, "service_prefix": inputs.service_prefix,
             "subnet": inputs.subnet, "ports": args["ports"], "image_prefix": inputs.image_prefix,
             "publish_address": inputs.publish_address, "management_address": inputs.management_address,
             "env": args["env"], "allow_missing": inputs.allow_missing, "tag": args["tag"], "tags": args["tags"],

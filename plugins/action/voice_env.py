@@ -14,8 +14,9 @@ from typing import Any, Dict
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file,
+    check_project_file, recorded_generation,
 )
+from ansible_collections.voiceops.avr.plugins.module_utils.layout import COMPOSE_FILE
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs
 
 
@@ -43,7 +44,13 @@ class ActionModule(StackAction):
         # Read, modify on the controller, write only if the file still has the checksum read (checked under the
         # target's lock on the project directory); another run changed it meanwhile: read it again and retry.
         for attempt in range(ATTEMPTS):
-            info = self.inspect(task_vars, directory, [ENV_FILE], read=[ENV_FILE])[ENV_FILE]
+            found = self.inspect(task_vars, directory, [ENV_FILE, COMPOSE_FILE], read=[ENV_FILE],
+                                 read_header=[COMPOSE_FILE])
+            info = found[ENV_FILE]
+            recorded = recorded_generation(found[COMPOSE_FILE])
+            if args["registry_version"] is None and recorded is not None and recorded != registry.generation:
+                # a deployment keeps the generation its compose file was rendered with until asked for another
+                registry, template, stack = self.resolve(args, self.registry(args["catalog"], recorded))
             check_project_file(info, directory, ENV_FILE)
             current = envstore.load(info.get("content") if info.get("exists") else None, path)
             data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
@@ -66,6 +73,7 @@ class ActionModule(StackAction):
             "changed": bool(written.get("changed")),
             "dest": path,
             "template": template.id,
+            "registry_version": registry.generation,
             "environment": data["services"],
             "missing": envstore.missing(stack, data),
             "seeded": current is None or args["reset"],

@@ -85,10 +85,10 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs,
 @filter_errors
 def compose_document(value: Any, deployment: Optional[str] = None, env: Any = None, provider_keys: Any = None,
                      secrets: Any = None, service_prefix: str = "", subnet: Optional[str] = None,
-                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None,
+                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None, registry_version: Optional[str] = None,
                      ports: Any = None, publish_address: Optional[str] = None,
                      management_address: Optional[str] = None) -> Dict[str, Any]:
-    reg = registry(catalog)
+    reg = registry(catalog, registry_version)
     template = selection(reg, value)
     deployment = template.id if deployment is None else deployment
     rendered = render(reg, template, Inputs(

@@ -48,15 +48,15 @@ _value:
   elements: dict
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
 
 
 @filter_errors
-def env_schema(value: Any, catalog: Any = None) -> List[Dict[str, Any]]:
-    reg = registry(catalog)
+def env_schema(value: Any, catalog: Any = None, registry_version: Optional[str] = None) -> List[Dict[str, Any]]:
+    reg = registry(catalog, registry_version)
     stack = plan(reg, selection(reg, value))
     out = []
     for img in stack.images:

@@ -44,15 +44,15 @@ _value:
   elements: dict
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import image_data, images_by_role
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry
 
 
 @filter_errors
-def images(role: str, catalog: Any = None) -> List[Dict[str, Any]]:
-    reg = registry(catalog)
+def images(role: str, catalog: Any = None, registry_version: Optional[str] = None) -> List[Dict[str, Any]]:
+    reg = registry(catalog, registry_version)
     return [image_data(img) for img in images_by_role(reg, None if role == "all" else role)]
 
 

@@ -45,7 +45,7 @@ _value:
   type: dict
 """
 
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import type_name
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
@@ -55,8 +55,8 @@ from ansible_collections.voiceops.avr.plugins.filter.survey_spec import KEY_PREF
 
 
 @filter_errors
-def survey_answers(answers: Mapping[str, Any], selection_: Any, catalog: Any = None) -> Dict[str, Any]:
-    reg = registry(catalog)
+def survey_answers(answers: Mapping[str, Any], selection_: Any, catalog: Any = None, registry_version: Optional[str] = None) -> Dict[str, Any]:
+    reg = registry(catalog, registry_version)
     stack = plan(reg, selection(reg, selection_))
     names = {variable_name(img.service_name, var.name): (img.service_name, var.name)
              for img in stack.images for var in img.env if not var.secret}

@@ -45,9 +45,8 @@ _value:
   type: dict
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import WIRING
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
 
@@ -61,11 +60,11 @@ def variable_name(service: str, name: str) -> str:
 
 
 @filter_errors
-def survey_spec(value: Any, catalog: Any = None) -> Dict[str, Any]:
-    reg = registry(catalog)
+def survey_spec(value: Any, catalog: Any = None, registry_version: Optional[str] = None) -> Dict[str, Any]:
+    reg = registry(catalog, registry_version)
     template = selection(reg, value)
     stack = plan(reg, template)
-    wired = {w.var for w in WIRING.values()} if template.core is not None else set()
+    wired = {w.var for w in reg.wiring.values()} if template.core is not None else set()
     questions: List[Dict[str, Any]] = []
     keys: Dict[str, bool] = {}
     secrets: Dict[str, bool] = {}

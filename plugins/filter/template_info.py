@@ -46,15 +46,15 @@ _value:
   type: raw
 """
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import template_data
 from ansible_collections.voiceops.avr.plugins.plugin_utils.filters import filter_errors, registry, selection
 
 
 @filter_errors
-def template_info(value: Any, catalog: Any = None) -> Any:
-    reg = registry(catalog)
+def template_info(value: Any, catalog: Any = None, registry_version: Optional[str] = None) -> Any:
+    reg = registry(catalog, registry_version)
     if value == "all":
         return [template_data(tpl) for _tid, tpl in sorted(reg.templates.items())]
     return template_data(selection(reg, value))

@@ -12,6 +12,7 @@ Shared by the target modules (``project_files``, ``release``) and the controller
       docker-compose.yml        the compose file (its name may be chosen per task)
       environment.json          the non-secret settings (voice_env)
       .credentials.json         the AMI/ARI credentials the role generates
+      registry.json             the snapshot of the registry the compose file was rendered with
       asterisk/                 the Asterisk configuration (asterisk/conf/*.conf)
       current                   symlink to releases/<id>
       releases/<id>/            the releases, releases/history.jsonl their history
@@ -27,6 +28,7 @@ import re
 COMPOSE_FILE = "docker-compose.yml"
 ENV_FILE = "environment.json"
 CREDENTIALS_FILE = ".credentials.json"
+REGISTRY_SNAPSHOT = "registry.json"
 ASTERISK_DIR = "asterisk"
 ASTERISK_CONF_DIR = ASTERISK_DIR + "/conf"
 RELEASES = "releases"
@@ -36,7 +38,7 @@ RELEASE_META = "release.json"
 RELEASES_LOCK = ".lock"
 
 #: Top-level names of the project directory that the collection owns (files or directories).
-RESERVED = (COMPOSE_FILE, ENV_FILE, CREDENTIALS_FILE, ASTERISK_DIR, RELEASES, CURRENT)
+RESERVED = (COMPOSE_FILE, ENV_FILE, CREDENTIALS_FILE, REGISTRY_SNAPSHOT, ASTERISK_DIR, RELEASES, CURRENT)
 
 #: What ``tempfile.mkstemp`` adds to a temporary file's prefix (8 characters of this alphabet).
 _TEMP_SUFFIX = r"[a-z0-9_]{8}"

@@ -56,6 +56,14 @@ options:
     type: list
     elements: str
     default: []
+  read_header:
+    description:
+      - File names, relative to O(path), whose header is returned as C(header) in RV(files): the comment lines
+        (C(#) first) the file starts with, at most 8, each cut at 200 characters. A rendered compose file
+        names there the registry generation and digest it was rendered with.
+    type: list
+    elements: str
+    default: []
   mask_vars:
     description:
       - Variable names whose values are masked in the text of O(read_masked), so that secrets never
@@ -178,6 +186,7 @@ files:
     - Per inspected file name, what was found.
     - For a file of O(read) that is not UTF-8 text, C(invalid_utf8) is the offset of its first bad byte
       (C(content) then holds replacement characters there).
+    - For a file of O(read_header), C(header) is the list of its leading comment lines.
   returned: when O(inspect) is set
   type: dict
   sample:
@@ -291,8 +300,25 @@ def _describe(directory, name, want_content, mask):
             except UnicodeDecodeError as exc:
                 info["invalid_utf8"] = exc.start
                 text = data.decode("utf-8", "replace")
-            info["content"] = text if want_content == "raw" else masked_or_hidden(text, mask)
+            if want_content == "header":
+                info["header"] = _header(text)
+            else:
+                info["content"] = text if want_content == "raw" else masked_or_hidden(text, mask)
     return info
+
+
+#: At most this many leading comment lines are a file's header (O(read_header)).
+_HEADER_LINES = 8
+
+
+def _header(text):
+    """The leading comment lines of ``text`` (at most _HEADER_LINES, each at most 200 characters)."""
+    lines = []
+    for line in text.split("\n", _HEADER_LINES)[:_HEADER_LINES]:
+        if not line.startswith("#"):
+            break
+        lines.append(line[:200])
+    return lines
 
 
 #: The largest id chown can set: (uid_t)-1 (4294967295) means "leave unchanged", beyond it overflows.
@@ -547,6 +573,7 @@ def main():
             inspect=dict(type="list", elements="str", default=[]),
             read=dict(type="list", elements="str", default=[]),
             read_masked=dict(type="list", elements="str", default=[]),
+            read_header=dict(type="list", elements="str", default=[]),
             mask_vars=dict(type="list", elements="str", default=[], no_log=False),
             files=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
@@ -569,7 +596,7 @@ def main():
     )
     params = module.params
     directory = params["path"]
-    for field in ("inspect", "read", "read_masked", "directories", "expect_absent", "expect_checksums"):
+    for field in ("inspect", "read", "read_masked", "read_header", "directories", "expect_absent", "expect_checksums"):
         for name in params[field]:
             _safe_name(module, name, field)
     for spec in params["files"]:
@@ -613,7 +640,8 @@ def main():
                 lock = _lock(directory)
                 _clean_temps(directory, sorted(set(params["inspect"]) | {s["name"] for s in params["files"]}))
         if params["inspect"]:
-            want = dict((name, "raw") for name in params["read"])
+            want = dict((name, "header") for name in params["read_header"])
+            want.update((name, "raw") for name in params["read"])
             want.update((name, "masked") for name in params["read_masked"])
             result["files"] = dict((name, _describe(directory, name, want.get(name), params["mask_vars"]))
                                    for name in params["inspect"])

@@ -24,9 +24,10 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
     effective_registry, plain_data, type_name,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import FIRST, generations
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, generation
 from ansible_collections.voiceops.avr.plugins.plugin_utils.catalog_file import load as load_catalog_file
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Plan, plan
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import HEADER_REGISTRY, Plan, plan
 
 FILES_MODULE = "voiceops.avr.project_files"
 ENV_FILE = layout.ENV_FILE
@@ -37,6 +38,7 @@ SELECTION_SPEC: Dict[str, Dict[str, Any]] = {
     "stack": {"type": "str", "choices": ["modular", "sts"]},
     "providers": {"type": "dict"},
     "catalog": {"type": "raw"},
+    "registry_version": {"type": "str"},
     "project_dir": {"type": "path", "required": True},
 }
 
@@ -88,27 +90,33 @@ class StackAction(ActionBase):
                                                     required_together=[["stack", "providers"]])
         return dict(args)
 
-    def resolve(self, args: Mapping[str, Any]) -> Tuple[Registry, Template, Plan]:
-        """The effective registry, the selected template and its plan; bad input fails the task."""
-        registry = self.registry(args["catalog"])
+    def resolve(self, args: Mapping[str, Any], registry: Optional[Registry] = None) -> Tuple[Registry, Template, Plan]:
+        """The effective registry (of the generation ``args`` asks for, unless ``registry`` is given), the
+        selected template and its plan; bad input fails the task."""
+        if registry is None:
+            registry = self.registry(args["catalog"], args["registry_version"])
         template = registry.select(args["template"], args["stack"], args["providers"])
         return registry, template, plan(registry, template)
 
-    def registry(self, catalog: Any) -> Registry:
+    def registry(self, catalog: Any, version: Optional[str] = None) -> Registry:
+        """The built-in registry of generation ``version`` (None: the newest) with ``catalog`` (a path on the
+        controller or a mapping)."""
+        if version is not None:
+            generation(version)
         if catalog is None:
-            return effective_registry(None)
+            return effective_registry(None, version)
         if isinstance(catalog, str):
             path = catalog if os.path.isabs(catalog) or not catalog else self._loader.path_dwim(catalog)
             data = load_catalog_file(path, catalog)
             try:
-                return effective_registry(data)
+                return effective_registry(data, version)
             except RegistryError as exc:  # say which file the field is in
                 raise RegistryError("%s (catalog file %s)" % (exc, catalog)) from None
         elif isinstance(catalog, Mapping):
             data = plain_data(catalog)
         else:
             raise RegistryError("catalog: expected a file path or a mapping, got %s" % type_name(catalog))
-        return effective_registry(data)
+        return effective_registry(data, version)
 
     def files_module(self, task_vars: Dict[str, Any], **args: Any) -> Dict[str, Any]:
         """Run voiceops.avr.project_files on the target; fail the task on its failure."""
@@ -123,11 +131,13 @@ class StackAction(ActionBase):
 
     def inspect(self, task_vars: Dict[str, Any], directory: str, names: List[str], read: List[str],
                 mask_vars: Optional[List[str]] = None, read_masked: Optional[List[str]] = None,
-                docker: Optional[Dict[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+                docker: Optional[Dict[str, Any]] = None, read_header: Optional[List[str]] = None
+                ) -> Dict[str, Dict[str, Any]]:
         """What the target has of ``names`` (per name); with ``docker`` (compose_project, containers, images
         of voiceops.avr.project_files), what Docker has of the deployment too, under ``self.docker_seen``."""
         result = self.files_module(task_vars, path=directory, inspect=names, read=read,
-                                   read_masked=read_masked or [], mask_vars=sorted(mask_vars or []), **(docker or {}))
+                                   read_masked=read_masked or [], mask_vars=sorted(mask_vars or []),
+                                   read_header=read_header or [], **(docker or {}))
         self.docker_seen = dict(result.get("docker") or {})
         files = dict(result.get("files", {}))
         for name in read:
@@ -158,6 +168,17 @@ class StackAction(ActionBase):
             raise AnsibleActionFail("%s/%s: seeded for template %r, not %r; seed it again with voiceops.avr.voice_env "
                                     "reset=true" % (directory, ENV_FILE, recorded, template))
         return data
+
+
+def recorded_generation(info: Mapping[str, Any]) -> Optional[str]:
+    """The registry generation a project's compose file was rendered with, from the header ``info`` read
+    (voiceops.avr.project_files read_header): the generation it names; 2025.09 for a file rendered before
+    generations existed; None when there is no rendered compose file."""
+    for line in info.get("header") or ():
+        match = HEADER_REGISTRY.match(line)
+        if match:
+            return match.group("generation") or FIRST
+    return None
 
 
 def check_project_file(info: Mapping[str, Any], directory: str, name: str) -> None:
@@ -216,11 +237,13 @@ def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
+           "recorded_generation",
            "SECRETS_SPEC", "FILE_SPEC", "check_file_mode", "check_project_file", "registry_secret_vars"]
 
-# Build the built-in registry, its digest and every template's plan once, when the controller
-# loads the action plugin, so forked workers inherit them instead of each building its own.
-_BUILTIN = effective_registry(None)
-_BUILTIN_DIGEST = _BUILTIN.digest
-for _template in _BUILTIN.templates.values():
-    plan(_BUILTIN, _template)
+# Build every built-in generation's registry, its digest and every template's plan once, when the
+# controller loads the action plugin, so forked workers inherit them instead of each building its own.
+for _version in generations():
+    _BUILTIN = effective_registry(None, _version)
+    _BUILTIN_DIGEST = _BUILTIN.digest
+    for _template in _BUILTIN.templates.values():
+        plan(_BUILTIN, _template)

@@ -13,15 +13,18 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
     effective_registry, plain_data, type_name,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, generation
 
 
-def registry(catalog: Any = None) -> Registry:
-    """The effective registry with ``catalog`` (a mapping; None for the built-in registry only)."""
+def registry(catalog: Any = None, registry_version: Any = None) -> Registry:
+    """The effective registry of generation ``registry_version`` (None: the newest) with ``catalog`` (a
+    mapping; None for the built-in registry only)."""
     if catalog is not None and not isinstance(catalog, Mapping):
         raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
                             % type_name(catalog))
-    return effective_registry(None if catalog is None else plain_data(catalog))
+    if registry_version is not None:
+        generation(registry_version)
+    return effective_registry(None if catalog is None else plain_data(catalog), registry_version)
 
 
 def selection(reg: Registry, value: Any) -> Template:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Mapping, Optional
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import default_reference, suggest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import (
-    ENVIRONMENTS, POLICIES, REPOSITORY_RE, ImageReference, check_digest, check_tag, parse_reference,
+    ENVIRONMENTS, POLICIES, REPOSITORY_RE, ImageReference, TagPolicy, check_digest, check_tag, parse_reference,
 )
 
 
@@ -34,8 +34,13 @@ def _by_service(value: Any, field: str, services: Mapping[str, Any]) -> Dict[str
 
 
 def image_references(images: Any, image_prefix: str = "", tag: Optional[str] = None, tags: Any = None,
-                     digests: Any = None, environment: str = "dev") -> Dict[str, ImageReference]:
-    """Service name -> the reference it runs, for ``images`` (a plan's); errors name field and value."""
+                     digests: Any = None, environment: str = "dev",
+                     policies: Optional[Mapping[str, TagPolicy]] = None) -> Dict[str, ImageReference]:
+    """Service name -> the reference it runs, for ``images`` (a plan's); errors name field and value.
+
+    ``policies`` are the tag policies of the registry the images come from (default: the policies of
+    every built-in generation so far)."""
+    policies = POLICIES if policies is None else policies
     if environment not in ENVIRONMENTS:
         raise RegistryError("tag_environment: %r is not an environment; choose from: %s"
                             % (environment, ", ".join(ENVIRONMENTS)))
@@ -65,6 +70,6 @@ def image_references(images: Any, image_prefix: str = "", tag: Optional[str] = N
                 raise RegistryError("image_prefix: %r does not make %r a valid repository"
                                     % (image_prefix, ref.repository))
             ref = ImageReference(repository, ref.tag, ref.digest)
-        POLICIES[img.tag_policy].check(ref, environment, where)
+        policies[img.tag_policy].check(ref, environment, where)
         result[service] = ref
     return result

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
-    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, WIRING, EnvVar, Image, RegistryError, Template, is_name,
+    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, EnvVar, Image, RegistryError, Template, is_name,
     text_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
@@ -34,7 +34,12 @@ COMPOSE_FILE = layout.COMPOSE_FILE
 ENV_FILE = layout.ENV_FILE
 HEADER = ("Rendered by voiceops.avr.voice_compose; local edits are overwritten.\n"
           "deployment: {deployment}  template: {template}\n"
-          "registry: sha256:{digest}")
+          "registry: {generation} sha256:{digest}")
+
+#: The header line naming the registry a compose file was rendered with (files rendered before
+#: generations existed name no generation: they were rendered with generation 2025.09).
+HEADER_REGISTRY = re.compile(r"^# registry: (?:(?P<generation>[0-9A-Za-z][0-9A-Za-z._+-]*) )?sha256:[0-9a-f]{64}$",
+                             re.M)
 
 
 class RenderError(RegistryError):
@@ -136,7 +141,7 @@ def plan(registry: Registry, template: Template) -> Plan:
         defaults[img.service_name] = values
     if template.core is not None:
         core = defaults[template.core.service_name]
-        for role, wiring in WIRING.items():
+        for role, wiring in registry.wiring.items():
             target = template.slot(role)
             if target is None:
                 continue
@@ -432,7 +437,7 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
         net["ipam"] = {"config": [{"subnet": chosen_subnet}]}
     document: Dict[str, Any] = {"name": deployment, "services": services, "networks": {network_key: net}}
     content = yaml_emit.dump(document, HEADER.format(deployment=deployment, template=template.id,
-                                                     digest=registry.digest))
+                                                     generation=registry.generation, digest=registry.digest))
     return Rendered(content=content, document=document, files=files, secret_values=result_secrets,
                     secret_vars=secret_vars, missing=missing, providers=used,
                     checksum=hashlib.sha1(content.encode("utf-8")).hexdigest())
@@ -453,6 +458,9 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
         svc["command"] = [_escape(part) for part in img.command]
     if environment:
         svc["environment"] = environment
+    labels = img.labels + (ovr.add_labels if ovr is not None else ())
+    if labels:
+        svc["labels"] = list(labels)
     ports: Sequence[str] = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
     if "ports" in unset:
         ports = ()

@@ -21,10 +21,10 @@ from .model import (
     DNS_LABEL_MAX, NAME_RE, PORT_SPEC_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
     Probe, RegistryError, ServiceOverride, Template, text_problem, volume_problem,
 )
-from .registry import Registry, builtin, image_class
+from .registry import Registry, builtin, generation, image_class, label_problem
 from .. import layout
-from .tags import DEFAULT_POLICY, DIGEST_RE, POLICIES, TAG_RE
-from . import templates as builtin_templates
+from .stacks import merge_overrides
+from .tags import DEFAULT_POLICY, DIGEST_RE, TAG_RE
 
 try:
     from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -63,6 +63,15 @@ def _plain_specs(values: List[str]) -> List[str]:
         if "$" in item or "\n" in item:
             raise ValueError("%r: '$' and newlines are not allowed" % item)
     return _texts(values)  # type: ignore[no-any-return]
+
+
+def _labels(values: List[str]) -> List[str]:
+    """Compose labels: KEY=VALUE, no interpolation, one line."""
+    for item in values:
+        problem = label_problem(item)
+        if problem:
+            raise ValueError("%r %s" % (item, problem))
+    return values
 
 
 _INTERNAL = re.compile(r" or instance of Catalog[A-Za-z]*")
@@ -160,13 +169,13 @@ if HAS_PYDANTIC:
         host_paths: List[str] = []
         #: readiness probes of the health gate (None: derived from the image data; []: none)
         probes: Optional[List[CatalogProbe]] = None
+        #: compose labels, KEY=VALUE
+        labels: List[str] = []
 
-        @field_validator("tag_policy")
+        @field_validator("labels")
         @classmethod
-        def _known_policy(cls, value: str) -> str:
-            if value not in POLICIES:
-                raise ValueError("unknown tag policy %r; choose from: %s" % (value, ", ".join(sorted(POLICIES))))
-            return value
+        def _labels(cls, value: List[str]) -> List[str]:
+            return _labels(value)
 
         @field_validator("ports", "volumes", "host_paths")
         @classmethod
@@ -232,6 +241,14 @@ if HAS_PYDANTIC:
         ports: Optional[List[str]] = None
         add_volumes: List[str] = []
         unset: List[Literal["platform", "ports", "restart", "volumes"]] = []
+        #: variables added to the image's env schema for this template
+        extend_env: List[CatalogVar] = []
+        add_labels: List[str] = []
+
+        @field_validator("add_labels")
+        @classmethod
+        def _labels(cls, value: List[str]) -> List[str]:
+            return _labels(value)
 
         @field_validator("env", "add_volumes")
         @classmethod
@@ -368,7 +385,14 @@ def _check_unique(catalog: "Catalog") -> None:
             served[slot] = index
 
 
-def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image:
+def _var(v: "CatalogVar") -> EnvVar:
+    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description)
+
+
+def _image(entry: "CatalogImage", index: int, images: Dict[str, Image], base: Registry) -> Image:
+    if entry.tag_policy not in base.tag_policies:
+        raise RegistryError("catalog.images[%d].tag_policy: unknown tag policy %r; choose from: %s"
+                            % (index, entry.tag_policy, ", ".join(sorted(base.tag_policies))))
     companions = []
     for pos, key in enumerate(entry.companions):
         comp = images.get(key)
@@ -383,8 +407,7 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
     hc = entry.healthcheck
     img: Image = cls(
         name=entry.name, image=entry.image, description=entry.description,
-        env=tuple(EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description)
-                  for v in entry.env),
+        env=tuple(_var(v) for v in entry.env),
         port=entry.port, ws_port=entry.ws_port, service=entry.service, ports=tuple(entry.ports),
         management_ports=tuple(entry.management_ports),
         volumes=tuple(entry.volumes), platform=entry.platform, restart=entry.restart,
@@ -395,13 +418,14 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image]) -> Image
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
         host_paths=tuple(entry.host_paths),
         probes=None if entry.probes is None else tuple(Probe(p.type, p.port) for p in entry.probes),
+        labels=tuple(entry.labels),
     )
     return img
 
 
-def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image]) -> Template:
+def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], base: Registry) -> Template:
     where = "catalog.templates[%d]" % index
-    refs: Dict[str, Optional[str]] = {role: key for role, key in builtin_templates.BASE_IMAGES.items()
+    refs: Dict[str, Optional[str]] = {role: key for role, key in base.base_images.items()
                                       if entry.stack != "plain" or role != "core"}
     for slot_role, slot_key in entry.images.items():
         refs[slot_role] = slot_key
@@ -429,10 +453,11 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image]) ->
             extras.append(img)
     overrides = tuple(
         (name, ServiceOverride(env=tuple(o.env.items()), ports=None if o.ports is None else tuple(o.ports),
-                               add_volumes=tuple(o.add_volumes), unset=tuple(o.unset)))
+                               add_volumes=tuple(o.add_volumes), unset=tuple(o.unset),
+                               extend_env=tuple(_var(v) for v in o.extend_env), add_labels=tuple(o.add_labels)))
         for name, o in entry.overrides.items())
     if entry.stack != "plain":
-        overrides = builtin_templates.merge_overrides(builtin_templates.STACK_DEFAULTS[entry.stack], overrides)
+        overrides = merge_overrides(base.stack_defaults[entry.stack], overrides)
     net = entry.network
     return Template(id=entry.id, description=entry.description, stack=entry.stack, extras=tuple(extras),
                     overrides=overrides, network=Network(net.name, net.driver, net.subnet),
@@ -459,13 +484,15 @@ def catalog_digest(data: Any) -> str:
 _CACHE: Dict[str, Registry] = {}
 
 
-def effective_registry(data: Any = None) -> Registry:
-    """The built-in registry, extended or overridden by catalog ``data`` (cached per content)."""
-    base = builtin()
+def effective_registry(data: Any = None, version: Optional[str] = None) -> Registry:
+    """The built-in registry of generation ``version`` (default: the newest), extended or overridden by
+    catalog ``data`` (cached per generation and content)."""
+    base = builtin(version)
     if data is None or data == {}:
         return base
     try:
-        cache_key = catalog_digest(data)
+        digest = catalog_digest(data)
+        cache_key = "%s %s" % (base.generation, digest)
     except (TypeError, ValueError):  # keys that are not all strings: validation names the first one
         validate(data)
         raise RegistryError("catalog: every key must be a string") from None
@@ -481,7 +508,7 @@ def effective_registry(data: Any = None) -> Registry:
     role_providers = {role: dict(m) for role, m in base.role_providers.items()}
     replaced: Set[str] = set()
     for index, entry in enumerate(catalog.images):
-        img = _image(entry, index, images)
+        img = _image(entry, index, images, base)
         images[img.key] = img
         replaced.add(img.key)
         if entry.provider:
@@ -507,9 +534,10 @@ def effective_registry(data: Any = None) -> Registry:
                 mapping[name] = images[img.key]
     templates = {tid: _rebind(tpl, images, replaced) for tid, tpl in base.templates.items()}
     for index, tentry in enumerate(catalog.templates):
-        templates[tentry.id] = _template(tentry, index, images)
+        templates[tentry.id] = _template(tentry, index, images, base)
     try:
-        registry = Registry(list(images.values()), list(templates.values()), providers, role_providers)
+        registry = Registry(list(images.values()), list(templates.values()), providers, role_providers,
+                            generation=generation(base.generation), catalog=digest)
     except RegistryError as exc:
         raise RegistryError("catalog: %s" % exc) from None
     _CACHE[cache_key] = registry

@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal, Mapping, Optional, Tuple, Union
 
-Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
+Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow", "service"]
 StackKind = Literal["modular", "sts", "plain"]
 
 #: Every role, in the order services appear in a rendered stack.
-ROLES: Tuple[Role, ...] = ("core", "asr", "tts", "llm", "sts", "app", "database", "workflow", "asterisk", "ami")
+ROLES: Tuple[Role, ...] = ("core", "asr", "tts", "llm", "sts", "app", "database", "workflow", "asterisk", "ami",
+                          "service")
 
 #: Roles that plug into the core service, one image per stack.
 SLOT_ROLES: Tuple[Role, ...] = ("asr", "tts", "llm", "sts")
+
+#: Roles that are a template's own services, outside the core's wiring (``Template.extras``): the admin app,
+#: its database, a workflow engine, and ``service``: any supporting service (a reverse proxy, a browser
+#: phone, a web UI, a local model server).
+EXTRA_ROLES: Tuple[Role, ...] = ("app", "database", "workflow", "service")
 
 #: Compose service keys a template may drop from an image's defaults.
 UNSETTABLE = ("platform", "ports", "restart", "volumes")
@@ -193,6 +199,8 @@ class Image:
     host_paths: Tuple[str, ...] = ()
     #: readiness probes of the health gate; None derives them from the image data (see `readiness`)
     probes: Optional[Tuple[Probe, ...]] = None
+    #: compose labels, ``KEY=VALUE`` in list form (as the AVR examples write traefik's routing rules)
+    labels: Tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -263,10 +271,17 @@ class WorkflowImage(Image):
     role: ClassVar[Role] = "workflow"
 
 
+@dataclass(frozen=True)
+class ServiceImage(Image):
+    """A supporting service of a stack that the core does not call: a reverse proxy, a browser phone, a web UI."""
+
+    role: ClassVar[Role] = "service"
+
+
 IMAGE_CLASSES: Mapping[Role, type] = {
     cls.role: cls
     for cls in (CoreImage, AsteriskImage, AmiImage, AsrImage, TtsImage, LlmImage, StsImage,
-                AppImage, DatabaseImage, WorkflowImage)
+                AppImage, DatabaseImage, WorkflowImage, ServiceImage)
 }
 
 
@@ -280,7 +295,8 @@ class Wiring:
     use_ws_port: bool = False
 
 
-#: Core variables set from the stack's slot images (STS stacks get STS_URL only).
+#: Core variables set from the stack's slot images (STS stacks get STS_URL only): the wiring of both
+#: generations; a registry carries its own (``Registry.wiring``).
 WIRING: Mapping[Role, Wiring] = {
     "asr": Wiring("ASR_URL", "http", "/speech-to-text-stream"),
     "llm": Wiring("LLM_URL", "http", "/prompt-stream"),
@@ -316,6 +332,10 @@ class ServiceOverride:
     ports: Optional[Tuple[str, ...]] = None
     add_volumes: Tuple[str, ...] = ()
     unset: Tuple[str, ...] = ()
+    #: variables this template adds to the image's env schema (after the image's own, in this order)
+    extend_env: Tuple["EnvVar", ...] = ()
+    #: compose labels added after the image's own
+    add_labels: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,7 +346,7 @@ class Network:
 
 
 ImageSlot = Union[CoreImage, AsteriskImage, AmiImage, AsrImage, TtsImage, LlmImage, StsImage,
-                  AppImage, DatabaseImage, WorkflowImage]
+                  AppImage, DatabaseImage, WorkflowImage, ServiceImage]
 
 
 @dataclass(frozen=True)
@@ -365,7 +385,18 @@ class Template:
 
     @property
     def images(self) -> Tuple[Image, ...]:
-        """Every image of the stack, companions included, in service order."""
+        """Every image of the stack as the stack runs it (with the variables its overrides add to the
+        image's schema), companions included, in service order."""
+        extended = {name: ovr.extend_env for name, ovr in self.overrides if ovr.extend_env}
+        images = self.registry_images
+        if not extended:
+            return images
+        return tuple(replace(img, env=img.env + extended[img.service_name]) if img.service_name in extended
+                     else img for img in images)
+
+    @property
+    def registry_images(self) -> Tuple[Image, ...]:
+        """Every image of the stack as the registry holds it, companions included, in service order."""
         found = []
         for img in (self.core, self.asr, self.tts, self.llm, self.sts) + tuple(self.extras):
             if img is None:

@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: voiceops.avr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The effective registry: built-in images, providers and templates, plus a user catalog."""
+"""The effective registry: one generation's images, providers and templates, plus a user catalog.
+
+A registry is also a document: ``Registry.snapshot()`` is its canonical, versioned form (see
+``registry.snapshot``), and ``Registry.digest`` is the sha256 of that document, so two registries
+with one digest render the same bytes for the same inputs.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,33 @@ import hashlib
 import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from . import images as builtin_images
-from . import providers as builtin_providers
-from . import templates as builtin_templates
-from .tags import POLICIES, ImageReference, check_digest, check_tag, parse_reference
+from .generations import FIRST, Generation, generations, newest
+from .tags import ImageReference, TagPolicy, check_digest, check_tag, parse_reference
 from .model import (
-    IMAGE_CLASSES, ROLES, SLOT_ROLES, Image, Provider, RegistryError, Role, ServiceOverride,
-    StackKind, Template, is_name, text_problem, volume_problem,
+    IMAGE_CLASSES, ROLES, SLOT_ROLES, EnvVar, Image, Network, Provider, RegistryError, Role, ServiceOverride,
+    StackKind, Template, Wiring, is_name, text_problem, volume_problem,
 )
+from .stacks import Overrides
+
+#: Version of the snapshot document's layout (``Registry.snapshot``); a loader refuses other versions.
+SNAPSHOT_SCHEMA = 1
+#: Version of the rules that turn registry data into compose text (key order, quoting, interpolation
+#: escaping, the header). Bump it whenever plugin_utils/render.py writes other bytes for equal data: a
+#: snapshot recorded under another format is refused rather than re-rendered differently.
+RENDERER_FORMAT = 1
 
 #: The roles each stack kind fills from ``providers``.
 STACK_SLOTS: Mapping[str, Tuple[Role, ...]] = {"modular": ("asr", "llm", "tts"), "sts": ("sts",)}
+
+
+def label_problem(label: str) -> Optional[str]:
+    """Why the compose label ``label`` (``KEY=VALUE``) is refused (None when it is not)."""
+    key, sep, value = label.partition("=")
+    if not sep or not key or key != key.strip():
+        return "is not KEY=VALUE"
+    if "$" in label:
+        return "contains '$' (compose would interpolate it)"
+    return text_problem(label)
 
 
 def suggest(value: str, choices: Iterable[str]) -> str:
@@ -56,16 +77,11 @@ def image_data(img: Image) -> Dict[str, Any]:
         "pinned_tag": img.pinned_tag,
         "pinned_digest": img.pinned_digest,
         "host_paths": list(img.host_paths),
+        "labels": list(img.labels),
         "probes": None if img.probes is None else [
             dict({"type": probe.type}, **({"port": probe.port} if probe.port is not None else {}))
             for probe in img.probes],
-        "env": [
-            {
-                "name": v.name, "default": v.default, "required": v.required, "secret": v.secret,
-                "provider": v.provider, "secret_name": v.secret_name, "description": v.description,
-            }
-            for v in img.env
-        ],
+        "env": [var_data(v) for v in img.env],
     }
     if img.healthcheck is not None:
         hc = img.healthcheck
@@ -74,13 +90,24 @@ def image_data(img: Image) -> Dict[str, Any]:
     return data
 
 
+def var_data(var: EnvVar) -> Dict[str, Any]:
+    return {"name": var.name, "default": var.default, "required": var.required, "secret": var.secret,
+            "provider": var.provider, "secret_name": var.secret_name, "description": var.description}
+
+
 def override_data(ovr: ServiceOverride) -> Dict[str, Any]:
     return {
         "env": [[name, value] for name, value in ovr.env],
         "ports": None if ovr.ports is None else list(ovr.ports),
         "add_volumes": list(ovr.add_volumes),
         "unset": list(ovr.unset),
+        "extend_env": [var_data(v) for v in ovr.extend_env],
+        "add_labels": list(ovr.add_labels),
     }
+
+
+def overrides_data(overrides: Overrides) -> Dict[str, Any]:
+    return {name: override_data(ovr) for name, ovr in overrides}
 
 
 def template_data(tpl: Template) -> Dict[str, Any]:
@@ -96,7 +123,7 @@ def template_data(tpl: Template) -> Dict[str, Any]:
         "images": slots,
         "extras": [img.key for img in tpl.extras],
         "services": [img.service_name for img in tpl.images],
-        "overrides": {name: override_data(ovr) for name, ovr in tpl.overrides},
+        "overrides": overrides_data(tpl.overrides),
         "network": {"name": tpl.network.name, "driver": tpl.network.driver, "subnet": tpl.network.subnet},
         "example": tpl.example,
         "functional": tpl.functional,
@@ -113,7 +140,19 @@ class Registry:
     """Images by key, templates by id, providers, and provider -> image maps per role."""
 
     def __init__(self, images: Sequence[Image], templates: Sequence[Template],
-                 providers: Mapping[str, Provider], role_providers: Mapping[Role, Mapping[str, Image]]):
+                 providers: Mapping[str, Provider], role_providers: Mapping[Role, Mapping[str, Image]],
+                 generation: Optional[Generation] = None, catalog: Optional[str] = None):
+        gen = generation if generation is not None else generations()[FIRST]
+        #: the generation this registry's data starts from (a catalog may add to it)
+        self.generation: str = gen.id
+        #: sha256 of the catalog data on top of the generation (None: the generation alone)
+        self.catalog: Optional[str] = catalog
+        self.stack_defaults: Dict[str, Overrides] = {str(kind): ovr for kind, ovr in gen.base.defaults.items()}
+        #: image keys per base role (core, asterisk, ami) that provider selections and catalog templates start from
+        self.base_images: Dict[str, str] = dict(gen.base.images)
+        self.network: Network = gen.base.network
+        self.wiring: Dict[Role, Wiring] = dict(gen.wiring)
+        self.tag_policies: Dict[str, TagPolicy] = dict(gen.tag_policies)
         self.images: Dict[str, Image] = {img.key: img for img in images}
         self.templates: Dict[str, Template] = {tpl.id: tpl for tpl in templates}
         self.providers: Dict[str, Provider] = dict(providers)
@@ -121,6 +160,7 @@ class Registry:
             role: dict(role_providers.get(role, {})) for role in SLOT_ROLES
         }
         self._digest: Optional[str] = None
+        self._snapshot_text: Optional[str] = None
         self._selections: Dict[Tuple[str, Tuple[Tuple[str, str], ...]], Template] = {}
         self.check()
 
@@ -154,6 +194,10 @@ class Registry:
                 if var.secret and not (var.provider or var.secret_name):
                     raise RegistryError("%s.env.%s: a secret variable needs a provider or a secret_name"
                                         % (where, var.name))
+            for index, label in enumerate(img.labels):
+                problem = label_problem(label)
+                if problem:
+                    raise RegistryError("%s.labels[%d]: %r %s" % (where, index, label, problem))
             if img.role == "sts" and img.ws_port is None:
                 raise RegistryError("%s.ws_port: an sts image needs ws_port" % where)
             if img.role in SLOT_ROLES and img.port is None:
@@ -162,11 +206,10 @@ class Registry:
         for tid, tpl in self.templates.items():
             self._check_template(tpl, "templates[%s]" % tid)
 
-    @staticmethod
-    def _check_reference(img: Image, where: str) -> None:
-        if img.tag_policy not in POLICIES:
+    def _check_reference(self, img: Image, where: str) -> None:
+        if img.tag_policy not in self.tag_policies:
             raise RegistryError("%s.tag_policy: unknown tag policy %r%s"
-                                % (where, img.tag_policy, suggest(img.tag_policy, POLICIES)))
+                                % (where, img.tag_policy, suggest(img.tag_policy, self.tag_policies)))
         ref = parse_reference(img.image, where + ".image")
         if ref.digest:
             raise RegistryError("%s.image: %r carries a digest; set pinned_digest instead" % (where, img.image))
@@ -190,9 +233,14 @@ class Registry:
             if img is not None and img.role != role:
                 raise RegistryError("%s.images.%s: image %r has role %r, not %r"
                                     % (where, role, img.key, img.role, role))
-        services = {img.service_name: img for img in tpl.images}
-        if len(services) != len(tpl.images):
+        services = {img.service_name: img for img in tpl.registry_images}
+        if len(services) != len(tpl.registry_images):
             raise RegistryError("%s: two images share a service name" % where)
+        for img in tpl.registry_images:
+            if not tpl.missing_images and self.images.get(img.key) != img:
+                raise RegistryError("%s: image %r is not the registry's image %r (a template uses the registry's "
+                                    "images)" % (where, img.key, img.key))
+        wired = {w.var: role for role, w in self.wiring.items() if tpl.slot(role) is not None}
         if not is_name(tpl.network.name):
             raise RegistryError("%s.network.name: %r is not a safe name (lower case letters, digits, '-', '_'; "
                                 "at most 63 characters)" % (where, tpl.network.name))
@@ -207,17 +255,40 @@ class Registry:
                 problem = volume_problem(spec, img.host_paths)
                 if problem:
                     raise RegistryError("%s.overrides.%s.add_volumes[%d]: %r %s" % (where, name, index, spec, problem))
+            for index, label in enumerate(ovr.add_labels):
+                problem = label_problem(label)
+                if problem:
+                    raise RegistryError("%s.overrides.%s.add_labels[%d]: %r %s" % (where, name, index, label, problem))
+            for extra in ovr.extend_env:
+                field_ = "%s.overrides.%s.extend_env.%s" % (where, name, extra.name)
+                if extra.name in img.var_names:
+                    raise RegistryError("%s: image %r already has this variable; set its value in env"
+                                        % (field_, img.key))
+                if extra.secret and not (extra.provider or extra.secret_name):
+                    raise RegistryError("%s: a secret variable needs a provider or a secret_name" % field_)
+                if extra.secret and extra.provider and extra.provider not in self.providers:
+                    raise RegistryError("%s.provider: unknown provider %r%s"
+                                        % (field_, extra.provider, suggest(extra.provider, self.providers)))
+                if extra.default is not None and text_problem(extra.default):
+                    raise RegistryError("%s.default: %s" % (field_, text_problem(extra.default)))
+            schema = {v.name: v for v in img.env + ovr.extend_env}
+            if len(schema) != len(img.env) + len(ovr.extend_env):
+                raise RegistryError("%s.overrides.%s.extend_env: a variable is listed twice" % (where, name))
             for var, value in ovr.env:
                 if value is not None and text_problem(value):
                     raise RegistryError("%s.overrides.%s.env.%s: %r %s"
                                         % (where, name, var, value, text_problem(value)))
             for var, _value in ovr.env:
-                if img.var(var) is None:
+                if var not in schema:
                     raise RegistryError("%s.overrides.%s.env.%s: image %r has no such variable%s"
-                                        % (where, name, var, img.key, suggest(var, img.var_names)))
-                if img.var(var).secret:  # type: ignore[union-attr]
+                                        % (where, name, var, img.key, suggest(var, schema)))
+                if schema[var].secret:
                     raise RegistryError("%s.overrides.%s.env.%s: secret variables take no template value"
                                         % (where, name, var))
+                if img is tpl.core and var in wired:
+                    raise RegistryError("%s.overrides.%s.env.%s: the stack sets it from its %s image (the core's "
+                                        "wiring), so a template value would be replaced; choose the %s image instead"
+                                        % (where, name, var, wired[var], wired[var]))
             for key in ovr.unset:
                 if key not in ("platform", "ports", "restart", "volumes"):
                     raise RegistryError("%s.overrides.%s.unset: cannot unset %r" % (where, name, key))
@@ -285,19 +356,20 @@ class Registry:
             chosen[role] = self.provider_image(role, name)
         ident = "%s-%s" % (stack, "-".join(providers[r] for r in slots))
         kind: StackKind = "modular" if stack == "modular" else "sts"
-        base = builtin_templates.STACK_DEFAULTS[kind]
-        for role, key in builtin_templates.BASE_IMAGES.items():
+        base = self.stack_defaults[kind]
+        for role, key in self.base_images.items():
             chosen[role] = self.images.get(key)
         tpl = Template(id=ident, description="%s stack (%s)" % (stack, ", ".join(
-            "%s=%s" % (r, providers[r]) for r in slots)), stack=kind, overrides=base, **chosen)
+            "%s=%s" % (r, providers[r]) for r in slots)), stack=kind, overrides=base, network=self.network,
+            **chosen)
         self._check_template(tpl, "selection")
         self._selections[cache_key] = tpl
         return tpl
 
-    # -- digest -------------------------------------------------------------------------
+    # -- snapshot and digest --------------------------------------------------------------
 
     def data(self) -> Dict[str, Any]:
-        """The whole effective registry as plain, canonical data."""
+        """The registry's images, templates and providers as plain, canonical data."""
         return {
             "images": {key: image_data(img) for key, img in sorted(self.images.items())},
             "templates": {tid: template_data(tpl) for tid, tpl in sorted(self.templates.items())},
@@ -306,13 +378,44 @@ class Registry:
                                for role, m in sorted(self.role_providers.items())},
         }
 
+    def snapshot(self) -> Dict[str, Any]:
+        """The whole registry as one canonical, versioned document that ``snapshot.load`` turns back into an
+        equal registry: every image, provider and template, the stack defaults, base images, network, wiring
+        and tag policies, with the versions of the document and of the renderer."""
+        doc = self.data()
+        doc.update({
+            "schema_version": SNAPSHOT_SCHEMA,
+            "renderer_format": RENDERER_FORMAT,
+            "generation": self.generation,
+            "catalog": self.catalog,
+            "stack_defaults": {kind: overrides_data(ovr) for kind, ovr in sorted(self.stack_defaults.items())},
+            "base_images": dict(sorted(self.base_images.items())),
+            "network": {"name": self.network.name, "driver": self.network.driver, "subnet": self.network.subnet},
+            "wiring": {role: {"var": w.var, "scheme": w.scheme, "path": w.path, "use_ws_port": w.use_ws_port}
+                       for role, w in sorted(self.wiring.items())},
+            "tag_policies": {name: policy_data(p) for name, p in sorted(self.tag_policies.items())},
+        })
+        return doc
+
+    def snapshot_text(self) -> str:
+        """The snapshot as canonical JSON text (sorted keys, ASCII, one line, a final newline)."""
+        if self._snapshot_text is None:
+            self._snapshot_text = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"),
+                                             ensure_ascii=True) + "\n"
+        return self._snapshot_text
+
     @property
     def digest(self) -> str:
-        """sha256 of the canonical JSON of the effective registry."""
+        """sha256 of the canonical snapshot: one digest, the same bytes out."""
         if self._digest is None:
-            blob = json.dumps(self.data(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-            self._digest = hashlib.sha256(blob.encode("ascii")).hexdigest()
+            self._digest = hashlib.sha256(self.snapshot_text().encode("ascii")).hexdigest()
         return self._digest
+
+
+def policy_data(policy: TagPolicy) -> Dict[str, Any]:
+    return {"name": policy.name, "description": policy.description,
+            "environments": {env: [{"name": p.name, "regex": p.regex, "example": p.example, "timestamp": p.timestamp}
+                                   for p in patterns] for env, patterns in policy.environments}}
 
 
 def default_reference(img: Image) -> ImageReference:
@@ -321,25 +424,27 @@ def default_reference(img: Image) -> ImageReference:
     return ImageReference(ref.repository, img.pinned_tag or ref.tag, img.pinned_digest)
 
 
-def _builtin_role_providers() -> Dict[Role, Mapping[str, Image]]:
-    return {
-        "asr": builtin_providers.ASR_PROVIDERS,
-        "tts": builtin_providers.TTS_PROVIDERS,
-        "llm": builtin_providers.LLM_PROVIDERS,
-        "sts": builtin_providers.STS_PROVIDERS,
-    }
+_BUILTIN: Dict[str, Registry] = {}
 
 
-_BUILTIN: Optional[Registry] = None
+def builtin(version: Optional[str] = None) -> Registry:
+    """The registry of built-in generation ``version`` (default: the newest), built once per process."""
+    gen_id = newest() if version is None else version
+    found = _BUILTIN.get(gen_id)
+    if found is None:
+        gen = generation(gen_id)
+        found = _BUILTIN[gen_id] = Registry(gen.images, gen.templates, gen.providers, gen.role_providers,
+                                            generation=gen)
+    return found
 
 
-def builtin() -> Registry:
-    """The registry shipped with the collection (built once per process)."""
-    global _BUILTIN
-    if _BUILTIN is None:
-        _BUILTIN = Registry(builtin_images.ALL_IMAGES, builtin_templates.TEMPLATES,
-                            builtin_providers.PROVIDERS, _builtin_role_providers())
-    return _BUILTIN
+def generation(version: Any, where: str = "registry_version") -> Generation:
+    """The built-in generation ``version``; RegistryError naming ``where`` for an unknown one."""
+    known = generations()
+    if not isinstance(version, str) or version not in known:
+        raise RegistryError("%s: %r is not a registry generation of this collection%s"
+                            % (where, version, suggest(str(version), known)))
+    return known[version]
 
 
 def image_class(role: str) -> type:

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry, validate
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import AsrImage, RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.templates import BASE_IMAGES
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09.templates import BASE_IMAGES
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, render
 
 BUILTIN = builtin()

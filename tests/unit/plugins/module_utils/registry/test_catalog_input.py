@@ -13,9 +13,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import images as builtin_images
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import providers as builtin_providers
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import templates as builtin_templates
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import images as builtin_images
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import providers as builtin_providers
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import templates as builtin_templates
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
     effective_registry, plain_data, type_name,
 )
@@ -23,7 +23,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
     RegistryError, ServiceOverride, volume_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (
-    Registry, _builtin_role_providers, builtin,
+    Registry, builtin,
 )
 
 
@@ -121,7 +121,7 @@ def test_the_builtin_data_follows_the_value_rule_too() -> None:
                                                                                 default="5001\n"),))
     with pytest.raises(RegistryError, match=r"^images\[core/avr-core\]\.env\.PORT\.default: '5001\\n' contains"):
         Registry([bad if img is builtin_images.AVR_CORE else img for img in builtin_images.ALL_IMAGES],
-                 builtin_templates.TEMPLATES, builtin_providers.PROVIDERS, _builtin_role_providers())
+                 builtin_templates.TEMPLATES, builtin_providers.PROVIDERS, builtin("2025.09").role_providers)
 
 
 # -- duplicates ----------------------------------------------------------------------------------------
@@ -199,14 +199,14 @@ def test_the_builtin_admin_app_marks_its_docker_socket() -> None:
                                             r"'/var/run/docker\.sock'"):
         Registry([unmarked if img.key == app.key else img for img in builtin_images.ALL_IMAGES],
                  [tpl for tpl in builtin_templates.TEMPLATES if tpl.id != "app"], builtin_providers.PROVIDERS,
-                 _builtin_role_providers())
+                 builtin("2025.09").role_providers)
 
 
 def test_a_builtin_template_override_is_checked_too() -> None:
     bad = dataclasses.replace(builtin_templates.TEMPLATES[0], overrides=(
         ("avr-core", ServiceOverride(add_volumes=("/etc:/etc",))),))
     with pytest.raises(RegistryError, match=r"overrides\.avr-core\.add_volumes\[0\]: '/etc:/etc' mounts host path"):
-        Registry(builtin_images.ALL_IMAGES, [bad], builtin_providers.PROVIDERS, _builtin_role_providers())
+        Registry(builtin_images.ALL_IMAGES, [bad], builtin_providers.PROVIDERS, builtin("2025.09").role_providers)
 
 
 def test_a_catalog_image_keeps_the_marking_through_image_data() -> None:

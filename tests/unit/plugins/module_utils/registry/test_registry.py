@@ -9,9 +9,9 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import images as i
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import providers as p
-from ansible_collections.voiceops.avr.plugins.module_utils.registry import templates as t
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import images as i
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import providers as p
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import templates as t
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     IMAGE_CLASSES, ROLES, SLOT_ROLES, WIRING, EnvVar, Image, RegistryError, ServiceOverride, Template,
 )

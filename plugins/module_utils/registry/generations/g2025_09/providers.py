@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from . import images as i
-from .model import AsrImage, LlmImage, Provider, StsImage, TtsImage
+from ...model import AsrImage, LlmImage, Provider, StsImage, TtsImage
 
 PROVIDERS: Mapping[str, Provider] = {
     p.name: p

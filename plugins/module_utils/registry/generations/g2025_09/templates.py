@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: voiceops.avr contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Built-in templates: stacks composed from registry images.
+"""Templates of generation 2025.09: stacks composed from its images.
 
 Each template that has an AVR example names it in ``example``; the parity
 test renders the template and compares it with the example through
@@ -10,75 +10,31 @@ test renders the template and compares it with the example through
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Mapping, Tuple
 
 from . import images as i
-from .model import (
-    AmiImage, AsrImage, AsteriskImage, CoreImage, Image, LlmImage, Network, ServiceOverride,
-    StackKind, StsImage, Template, TtsImage,
-)
+from ...model import Network, ServiceOverride, StackKind, Template
+from ...stacks import Overrides, StackBase, merge_overrides
 
 GREETING = "Hello, how can I help you today?"
 
 #: What every stack of a kind starts from; a template's own overrides come on top.
-STACK_DEFAULTS: Mapping[StackKind, Tuple[Tuple[str, ServiceOverride], ...]] = {
+STACK_DEFAULTS: Mapping[StackKind, Overrides] = {
     "modular": (("avr-core", ServiceOverride(env=(("INTERRUPT_LISTENING", "true"), ("SYSTEM_MESSAGE", GREETING)))),),
     "sts": (),
     "plain": (),
 }
 
-Overrides = Tuple[Tuple[str, ServiceOverride], ...]
+#: What every core-based stack of this generation starts from.
+BASE = StackBase(core=i.AVR_CORE, asterisk=i.AVR_ASTERISK, ami=i.AVR_AMI, defaults=STACK_DEFAULTS,
+                 network=Network())
 
 #: Image keys every core-based stack (a provider selection, a catalog template) starts from.
-BASE_IMAGES: Mapping[str, str] = {
-    "core": i.AVR_CORE.key,
-    "asterisk": i.AVR_ASTERISK.key,
-    "ami": i.AVR_AMI.key,
-}
+BASE_IMAGES: Mapping[str, str] = BASE.images
 
-
-def merge_overrides(base: Overrides, top: Overrides) -> Overrides:
-    """Overrides of ``top`` on top of ``base``: env merged by name, other fields replaced or appended."""
-    merged: Dict[str, ServiceOverride] = dict(base)
-    for service, ovr in top:
-        old = merged.get(service)
-        if old is None:
-            merged[service] = ovr
-            continue
-        env = dict(old.env)
-        env.update(ovr.env)
-        merged[service] = ServiceOverride(
-            env=tuple(env.items()),
-            ports=ovr.ports if ovr.ports is not None else old.ports,
-            add_volumes=old.add_volumes + ovr.add_volumes,
-            unset=tuple(dict.fromkeys(old.unset + ovr.unset)),
-        )
-    return tuple(merged.items())
-
-
-def modular(id: str, description: str, asr: AsrImage, llm: LlmImage, tts: TtsImage,
-            overrides: Overrides = (), example: Optional[str] = None,
-            ami: Optional[AmiImage] = i.AVR_AMI, core: CoreImage = i.AVR_CORE,
-            asterisk: AsteriskImage = i.AVR_ASTERISK) -> Template:
-    return Template(id=id, description=description, stack="modular", core=core, asterisk=asterisk,
-                    ami=ami, asr=asr, llm=llm, tts=tts,
-                    overrides=merge_overrides(STACK_DEFAULTS["modular"], overrides), example=example)
-
-
-def sts(id: str, description: str, sts: StsImage, overrides: Overrides = (),
-        example: Optional[str] = None, ami: Optional[AmiImage] = i.AVR_AMI,
-        core: CoreImage = i.AVR_CORE, asterisk: AsteriskImage = i.AVR_ASTERISK) -> Template:
-    return Template(id=id, description=description, stack="sts", core=core, asterisk=asterisk,
-                    ami=ami, sts=sts, overrides=merge_overrides(STACK_DEFAULTS["sts"], overrides),
-                    example=example)
-
-
-def plain(id: str, description: str, extras: Tuple[Image, ...], overrides: Overrides = (),
-          example: Optional[str] = None, ami: Optional[AmiImage] = i.AVR_AMI,
-          asterisk: Optional[AsteriskImage] = i.AVR_ASTERISK) -> Template:
-    return Template(id=id, description=description, stack="plain", asterisk=asterisk, ami=ami,
-                    extras=extras, overrides=overrides, example=example)
-
+modular = BASE.modular
+sts = BASE.sts
+plain = BASE.plain
 
 NO_ASTERISK_PLATFORM = ("avr-asterisk", ServiceOverride(unset=("platform",)))
 AMI_UNPUBLISHED = ("avr-ami", ServiceOverride(unset=("ports",)))
@@ -156,4 +112,4 @@ TEMPLATES: Tuple[Template, ...] = (
     ),
 )
 
-DEFAULT_NETWORK = Network()
+__all__ = ["TEMPLATES", "STACK_DEFAULTS", "BASE", "BASE_IMAGES", "merge_overrides", "modular", "sts", "plain"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from .model import (
+from ...model import (
     AmiImage, AppImage, AsrImage, AsteriskImage, CoreImage, DatabaseImage, EnvVar, Healthcheck,
     LlmImage, StsImage, TtsImage, WorkflowImage,
 )
