@@ -27,7 +27,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.snapshot import load as load_snapshot
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file, masked, plain, recorded_generation, registry_secret_vars,
+    check_project_file, masked, plain, recorded_generation, registry_secret_vars, with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
@@ -65,6 +65,7 @@ class ActionModule(StackAction):
         "observe": {"type": "bool", "default": False},
         "mount_folders": {"type": "bool", "default": False},
         "registry_from": {"type": "raw"},
+        "shared_env": {"type": "dict", "default": {}},
         "snapshot": {"type": "bool", "default": False},
     }
     ARGUMENT_SPEC.update(SECRETS_SPEC)
@@ -95,6 +96,7 @@ class ActionModule(StackAction):
         """Render from ``registry`` and write; ``snapshot_name``: a snapshot to read on the target and render
         from instead; ``prefetched``: what an earlier pass inspected (reused when it covers this pass)."""
         registry, template, stack_plan = self.resolve(args, registry)
+        env = with_shared_env(stack_plan, args["shared_env"], args["env"])
         if args["registry_digest"] and args["registry_digest"] != registry.digest:
             raise AnsibleActionFail("registry_digest: %r was asked for, but this collection (with its catalog) has "
                                     "registry digest %r; install the collection version that rendered it"
@@ -115,7 +117,7 @@ class ActionModule(StackAction):
         given_refs = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
                                       args["digests"], args["tag_environment"], registry.tag_policies)
         inputs = Inputs(deployment=deployment, service_prefix=args["service_prefix"],
-                        provider_keys=args["provider_keys"], secrets=args["secrets"], env=args["env"],
+                        provider_keys=args["provider_keys"], secrets=args["secrets"], env=env,
                         allow_missing=args["allow_missing"], subnet=args["subnet"], image_prefix=args["image_prefix"],
                         publish_address=args["publish_address"], management_address=args["management_address"],
                         ports=args["ports"], references=given_refs)
@@ -474,7 +476,7 @@ def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
             "deployment": inputs.deployment, "service_prefix": inputs.service_prefix,
             "subnet": inputs.subnet, "ports": args["ports"], "image_prefix": inputs.image_prefix,
             "publish_address": inputs.publish_address, "management_address": inputs.management_address,
-            "env": args["env"], "allow_missing": inputs.allow_missing, "tag": args["tag"], "tags": args["tags"],
+            "env": inputs.env, "allow_missing": inputs.allow_missing, "tag": args["tag"], "tags": args["tags"],
             "digests": digests, "tag_environment": args["tag_environment"],
             "provider_keys": sorted(args["provider_keys"]), "secrets": sorted(inputs.secrets or {}),
         },

@@ -14,7 +14,7 @@ from typing import Any, Dict
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file, recorded_generation,
+    check_project_file, recorded_generation, with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.layout import COMPOSE_FILE
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs
@@ -27,6 +27,7 @@ ATTEMPTS = 50
 class ActionModule(StackAction):
     ARGUMENT_SPEC = {
         "set": {"type": "dict", "default": {}},
+        "shared_env": {"type": "dict", "default": {}},
         "unset": {"type": "dict", "default": {}},
         "reset": {"type": "bool", "default": False},
         "mode": {"type": "raw", "default": "0644"},
@@ -53,7 +54,8 @@ class ActionModule(StackAction):
                 registry, template, stack = self.resolve(args, self.registry(args["catalog"], recorded))
             check_project_file(info, directory, ENV_FILE)
             current = envstore.load(info.get("content") if info.get("exists") else None, path)
-            data = envstore.update(registry, stack, current, args["set"], args["unset"], args["reset"], path)
+            data = envstore.update(registry, stack, current, with_shared_env(stack, args["shared_env"], args["set"]),
+                                   args["unset"], args["reset"], path)
             text = envstore.dump(data)
             spec = {"name": ENV_FILE, "content": text, "mode": args["mode"], "owner": args["owner"],
                     "group": args["group"]}

@@ -35,7 +35,7 @@ _LINE = re.compile(r"\A(?P<indent> *)(?P<dashes>(?:- +)*)(?:(?P<key>%s) *:(?: +(
 _HEADER = (
     re.compile(r"\A# Rendered by voiceops\.avr\.voice_compose; local edits are overwritten\.\Z"),
     re.compile(r"\A# deployment: [a-z0-9_-]+  template: [a-z0-9_.-]+\Z"),
-    re.compile(r"\A# registry: sha256:[0-9a-f]+\Z"),
+    re.compile(r"\A# registry: (?:[0-9A-Za-z][0-9A-Za-z._+-]* )?sha256:[0-9a-f]+\Z"),
 )
 
 

@@ -260,7 +260,7 @@ def _real(directory, name):
         raise Refused("%s: %s; refusing to follow it" % (name, exc)) from None
 
 
-def _describe(directory, name, want_content, mask):
+def _describe(directory, name, want_content, mask, header=False):
     path = os.path.join(directory, name)
     try:
         st = os.lstat(path)
@@ -294,16 +294,15 @@ def _describe(directory, name, want_content, mask):
         with open(path, "rb") as handle:
             data = handle.read()
         info["checksum"] = hashlib.sha1(data).hexdigest()
+        if header:
+            info["header"] = _header(data[:_HEADER_LINES * 201].decode("utf-8", "replace"))
         if want_content:
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 info["invalid_utf8"] = exc.start
                 text = data.decode("utf-8", "replace")
-            if want_content == "header":
-                info["header"] = _header(text)
-            else:
-                info["content"] = text if want_content == "raw" else masked_or_hidden(text, mask)
+            info["content"] = text if want_content == "raw" else masked_or_hidden(text, mask)
     return info
 
 
@@ -640,10 +639,10 @@ def main():
                 lock = _lock(directory)
                 _clean_temps(directory, sorted(set(params["inspect"]) | {s["name"] for s in params["files"]}))
         if params["inspect"]:
-            want = dict((name, "header") for name in params["read_header"])
-            want.update((name, "raw") for name in params["read"])
+            want = dict((name, "raw") for name in params["read"])
             want.update((name, "masked") for name in params["read_masked"])
-            result["files"] = dict((name, _describe(directory, name, want.get(name), params["mask_vars"]))
+            result["files"] = dict((name, _describe(directory, name, want.get(name), params["mask_vars"],
+                                                    name in params["read_header"]))
                                    for name in params["inspect"])
         failed_precondition = False
         if params["expect_absent"]:

@@ -170,6 +170,29 @@ class StackAction(ActionBase):
         return data
 
 
+def with_shared_env(stack_plan: Plan, shared: Mapping[str, Any], env: Any, field: str = "env") -> Any:
+    """``env`` (``{service: {VAR: value}}``) on top of ``shared`` (``{VAR: value}``) set on every service of the
+    stack whose env schema has VAR (a secret variable is refused: it never takes a plain value)."""
+    if not shared:
+        return env
+    layer: Dict[str, Dict[str, Any]] = {}
+    for img in stack_plan.images:
+        for var in img.env:
+            if var.name in shared:
+                if var.secret:
+                    raise RegistryError("shared_env.%s: %s is a secret of service %r; pass it in %s"
+                                        % (var.name, var.name, img.service_name, var.source))
+                layer.setdefault(img.service_name, {})[var.name] = shared[var.name]
+    if not isinstance(env, Mapping):
+        return env  # the renderer names the field and the value
+    for service, values in env.items():
+        if isinstance(values, Mapping) and isinstance(layer.get(service), dict):
+            layer[service] = dict(layer[service], **values)
+        else:
+            layer[service] = values
+    return layer
+
+
 def recorded_generation(info: Mapping[str, Any]) -> Optional[str]:
     """The registry generation a project's compose file was rendered with, from the header ``info`` read
     (voiceops.avr.project_files read_header): the generation it names; 2025.09 for a file rendered before
@@ -237,7 +260,7 @@ def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
-           "recorded_generation",
+           "recorded_generation", "with_shared_env",
            "SECRETS_SPEC", "FILE_SPEC", "check_file_mode", "check_project_file", "registry_secret_vars"]
 
 # Build every built-in generation's registry, its digest and every template's plan once, when the

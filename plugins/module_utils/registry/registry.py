@@ -383,6 +383,8 @@ class Registry:
         equal registry: every image, provider and template, the stack defaults, base images, network, wiring
         and tag policies, with the versions of the document and of the renderer."""
         doc = self.data()
+        for key, img in self.images.items():  # JSON objects lose their order; the rendered depends_on keeps it
+            doc["images"][key]["depends_on"] = [[role, condition] for role, condition in img.depends_on]
         doc.update({
             "schema_version": SNAPSHOT_SCHEMA,
             "renderer_format": RENDERER_FORMAT,

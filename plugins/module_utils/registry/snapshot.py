@@ -95,7 +95,9 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
         if key not in done:
             raise _Bad(path + ".companions", "unknown image %r" % key)
         companions.append(done[key])
-    depends = _get(data, "depends_on", path, dict)
+    depends = _get(data, "depends_on", path, list)
+    if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in depends):
+        raise _Bad(path + ".depends_on", "expected a list of [role, condition]")
     service = _get(data, "service", path, str)
     name = _get(data, "name", path, str)
     img: Image = cls(
@@ -112,7 +114,7 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
             _get(hc, "interval", path + ".healthcheck", str, True), _get(hc, "timeout", path + ".healthcheck", str, True),
             _get(hc, "retries", path + ".healthcheck", int, True),
             _get(hc, "start_period", path + ".healthcheck", str, True)),
-        depends_on=tuple((str(r), str(c)) for r, c in depends.items()),
+        depends_on=tuple((pair[0], pair[1]) for pair in depends),  # type: ignore[misc]
         companions=tuple(companions), tag_policy=_get(data, "tag_policy", path, str),
         pinned_tag=_get(data, "pinned_tag", path, str, True), pinned_digest=_get(data, "pinned_digest", path, str, True),
         host_paths=_strs(_get(data, "host_paths", path, list), path + ".host_paths"),

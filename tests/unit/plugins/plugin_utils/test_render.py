@@ -52,7 +52,7 @@ def test_every_template_renders_and_the_text_is_the_document(template_id: str) -
     for out in (run(template_id, allow_missing=True), run(template_id, **full_inputs(template_id))):
         assert yaml.safe_load(out.content) == out.document
         assert out.content.startswith("# Rendered by voiceops.avr.voice_compose")
-        assert "registry: sha256:%s\n" % REG.digest in out.content
+        assert "registry: %s sha256:%s\n" % (REG.generation, REG.digest) in out.content
         assert out.checksum == hashlib.sha1(out.content.encode("utf-8")).hexdigest()
         assert list(out.document) == ["name", "services", "networks"]
         assert out.document["name"] == "demo"

@@ -15,21 +15,34 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     IMAGE_CLASSES, ROLES, SLOT_ROLES, WIRING, EnvVar, Image, RegistryError, ServiceOverride, Template,
 )
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import generations, newest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (
     STACK_SLOTS, Registry, builtin, image_class, images_by_role, suggest, template_data,
 )
 
-REGISTRY = builtin()
+REGISTRY = builtin("2025.09")  # the data modules this file reads are generation 2025.09's
+GENERATION = generations()["2025.09"]
 TEMPLATE_IDS = sorted(REGISTRY.templates)
 ROLE_MAPS = {"asr": p.ASR_PROVIDERS, "tts": p.TTS_PROVIDERS, "llm": p.LLM_PROVIDERS, "sts": p.STS_PROVIDERS}
 
 
 def fresh(images: Any = None, templates: Any = None, providers: Any = None, role_providers: Any = None) -> Registry:
     """A registry from the built-in data, with any part replaced."""
-    return Registry(list(i.ALL_IMAGES) if images is None else images,
-                    list(t.TEMPLATES) if templates is None else templates,
-                    p.PROVIDERS if providers is None else providers,
-                    ROLE_MAPS if role_providers is None else role_providers)
+    templates = list(t.TEMPLATES) if templates is None else templates
+    if images is None:
+        images = list(i.ALL_IMAGES)
+    else:  # the templates follow replaced images
+        by_key = {img.key: img for img in images}
+        templates = [rebound(tpl, by_key) for tpl in templates]
+    return Registry(images, templates, p.PROVIDERS if providers is None else providers,
+                    ROLE_MAPS if role_providers is None else role_providers, generation=GENERATION)
+
+
+def rebound(tpl: Template, by_key: Dict[str, Image]) -> Template:
+    """``tpl`` using the images of ``by_key`` (a template uses the registry's own images)."""
+    slots = {role: by_key.get(img.key, img) for role in ("core", "asterisk", "ami", "asr", "tts", "llm", "sts")
+             for img in [tpl.slot(role)] if img is not None}  # type: ignore[list-item]
+    return dataclasses.replace(tpl, extras=tuple(by_key.get(img.key, img) for img in tpl.extras), **slots)
 
 
 def replace_image(img: Image, **changes: Any) -> List[Image]:
@@ -48,7 +61,8 @@ def example_services(examples_dir: Any) -> List[Any]:
 
 
 def test_builtin_is_built_once() -> None:
-    assert builtin() is REGISTRY
+    assert builtin("2025.09") is REGISTRY
+    assert builtin() is builtin(newest()) is not REGISTRY
 
 
 def test_every_builtin_image_is_in_the_registry_under_its_key() -> None:
@@ -188,7 +202,7 @@ def test_check_refuses_two_images_with_one_service_name() -> None:
     clash = dataclasses.replace(i.AVR_APP, service="avr-app-db")
     bad = t.plain("bad", "", extras=(clash, i.MYSQL))
     with pytest.raises(RegistryError, match=r"templates\[bad\]: two images share a service name"):
-        fresh(images=list(i.ALL_IMAGES), templates=[bad])
+        fresh(templates=[bad])
 
 
 @pytest.mark.parametrize("img, changes, message", [
