@@ -59,6 +59,8 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit  # n
 PYTHON = sys.executable
 ANSIBLE_PLAYBOOK = str(Path(PYTHON).parent / "ansible-playbook")
 BENCH_TEMPLATE = "openai"
+#: the registry generation rendered (--registry-version; None: the newest, named in no task)
+REGISTRY_VERSION: Optional[str] = None
 GOOGLE_JSON = ('{\n  "type": "service_account",\n  "project_id": "bench",\n'
                '  "private_key": "-----BEGIN KEY-----\\nabc\\n"\n}\n')
 
@@ -123,7 +125,8 @@ def _rate(fn: Any, budget: float, repeats: int = 3) -> float:
 def roundtrip_check(registry: Registry, tpl: Template, rendered: Any) -> Dict[str, Any]:
     """Our text, parsed by PyYAML safe_load, gives back exactly the document (values, types, order)."""
     parsed = yaml.safe_load(rendered.content)
-    header = render_mod.HEADER.format(deployment=tpl.id, template=tpl.id, digest=registry.digest)
+    header = render_mod.HEADER.format(deployment=tpl.id, template=tpl.id, generation=registry.generation,
+                                      digest=registry.digest)
     equal = parsed == rendered.document
     ordered = json.dumps(parsed) == json.dumps(rendered.document)
     reemitted = yaml_emit.dump(parsed, header) == rendered.content
@@ -132,7 +135,7 @@ def roundtrip_check(registry: Registry, tpl: Template, rendered: Any) -> Dict[st
 
 
 def bench_render(budget: float) -> Dict[str, Any]:
-    registry = effective_registry(None)
+    registry = effective_registry(None, REGISTRY_VERSION)
     registry.digest  # noqa: B018 - computed once per process, as in a worker after the first task
     templates = [registry.templates[t] for t in registry.templates]
     cases = []
@@ -201,7 +204,7 @@ TASKS = {
         template: {template}
         project_dir: "{{{{ bench_root }}}}/{{{{ inventory_hostname }}}}"
         provider_keys: "{{{{ bench_provider_keys }}}}"
-        allow_missing: false
+        allow_missing: false{version}
 """,
     "B": """    - name: template
       ansible.builtin.template:
@@ -225,7 +228,7 @@ class AnsibleBench:
         self.work = work
         self.runs = work / "runs"
         self.runs.mkdir(parents=True)
-        registry = effective_registry(None)
+        registry = effective_registry(None, REGISTRY_VERSION)
         tpl = registry.templates[BENCH_TEMPLATE]
         self.inputs = inputs_for(registry, tpl)
         self.keys = self.inputs["provider_keys"]
@@ -247,7 +250,8 @@ class AnsibleBench:
             "stdout_callback = default\ninterpreter_python = %s\nnocolor = true\n"
             "[connection]\npipelining = false\n" % (forks, PYTHON))
         for case, task in TASKS.items():
-            body = PLAY_HEAD.format(case=CASE_NAMES[case]) + task.format(template=BENCH_TEMPLATE,
+            version = "\n        registry_version: \"%s\"" % REGISTRY_VERSION if REGISTRY_VERSION else ""
+            body = PLAY_HEAD.format(case=CASE_NAMES[case]) + task.format(template=BENCH_TEMPLATE, version=version,
                                                                          src=work / "compose.j2")
             (work / ("play-%s.yml" % case)).write_text(body, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
@@ -430,7 +434,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--skip-ansible", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp work dir (inventory, playbooks, outputs)")
     ap.add_argument("--out", default="/tmp/voiceops-bench.json", help="JSON results path")
+    ap.add_argument("--registry-version", help="registry generation to render (default: the newest; named in "
+                    "voice_compose's task as registry_version)")
     args = ap.parse_args(argv)
+    global REGISTRY_VERSION
+    REGISTRY_VERSION = args.registry_version
     hosts = args.hosts or (10 if args.quick else 50)
     pairs = args.pairs or (1 if args.quick else 5)
     budget = args.render_seconds or (2.0 if args.quick else 15.0)

@@ -58,7 +58,8 @@ def local_registry() -> str:
     return REGISTRY + "/"
 
 
-def play(collections_path: Path, tmp: Path, deployment: Dict[str, Any], **extra: Any) -> subprocess.CompletedProcess:
+def play(collections_path: Path, tmp: Path, deployment: Dict[str, Any], check: bool = False,
+         playbook: Path = PLAYBOOK, **extra: Any) -> subprocess.CompletedProcess:
     variables = dict(deployment, stack_provider_keys=KEYS, stack_image_prefix=REGISTRY + "/",
                      stack_project_dir=str(tmp / deployment["stack_deployment"]), stack_wait_timeout=90,
                      ansible_python_interpreter=sys.executable, ansible_connection="local")
@@ -66,8 +67,9 @@ def play(collections_path: Path, tmp: Path, deployment: Dict[str, Any], **extra:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(variables)],
-                          capture_output=True, text=True, env=env, check=False, timeout=600)
+    argv = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "-e", json.dumps(variables)]
+    proc = subprocess.run(argv + (["--check"] if check else []), capture_output=True, text=True, env=env,
+                          check=False, timeout=600)
     for key in KEYS.values():
         assert key not in proc.stdout + proc.stderr, "a provider key leaked into the play output"
     return proc
