@@ -110,6 +110,14 @@ def test_the_2026_avr_policy_adds_bare_releases_only() -> None:
         assert not tags.BARE_RELEASE.matches(tag), tag
 
 
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_traefik_follows_the_upstream_policy(environment: str) -> None:
+    registry = builtin(NEW)
+    traefik = registry.images["service/traefik"]
+    assert traefik.image == "traefik:v3.6" and traefik.tag_policy == "upstream"
+    registry.tag_policies["upstream"].check(parse_reference(traefik.image, "x"), environment, "x")
+
+
 @pytest.mark.parametrize("generation", [OLD, NEW])
 def test_every_image_of_a_generation_follows_its_policy_in_dev(generation: str) -> None:
     registry = builtin(generation)
