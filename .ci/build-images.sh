@@ -328,20 +328,26 @@ EOF
     log "registry answering on $REGISTRY_ADDR (pid $pid)"
 }
 
-# "<image reference> <default ports>" for every image of the collection's registry:
-# default ports are the image's PORT plus the container side of its TCP port mappings.
+# "<image reference> <default ports>" for every image of every generation of the collection's
+# registry, once per image reference (oldest generation first): default ports are the union over
+# the generations of each image's PORT plus the container side of its TCP port mappings.
 registry_images() {
     PYTHONPATH=$REPO/plugins/module_utils python3 - <<'EOF'
-from registry import images
+from registry.generations import generations
 
-for img in images.ALL_IMAGES:
-    ports = [str(img.port)] if img.port else []
-    for mapping in img.ports:
-        spec, _, proto = mapping.partition("/")
-        inner = spec.rsplit(":", 1)[-1]
-        if proto in ("", "tcp") and inner.isdigit() and inner not in ports:
-            ports.append(inner)
-    print(img.image, " ".join(ports))
+ports_of = {}
+for gen in generations().values():
+    for img in gen.images:
+        ports = ports_of.setdefault(img.image, [])
+        candidates = [str(img.port)] if img.port else []
+        for mapping in img.ports:
+            spec, _, proto = mapping.partition("/")
+            inner = spec.rsplit(":", 1)[-1]
+            if proto in ("", "tcp") and inner.isdigit():
+                candidates.append(inner)
+        ports.extend(port for port in dict.fromkeys(candidates) if port not in ports)
+for ref, ports in ports_of.items():
+    print(ref, " ".join(ports))
 EOF
 }
 

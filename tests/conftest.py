@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT.parent / "shared" / "reference" / "avr-examples"
+#: the AVR compose examples, one folder per registry generation (``Generation.reference``)
+REFERENCE = ROOT.parent / "shared" / "reference"
+EXAMPLES = REFERENCE / "avr-examples"
 COLLECTIONS = Path(os.environ.get("VOICEOPS_COLLECTIONS", "/tmp/voiceops-collections"))
 
 
@@ -45,6 +47,18 @@ def collections_path() -> Path:
 def examples_dir() -> Path:
     assert EXAMPLES.is_dir(), "the AVR examples are expected at %s" % EXAMPLES
     return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def reference_dir():
+    """The folder of AVR compose examples that a registry generation's templates reproduce."""
+    from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import generations
+
+    def folder(generation: str) -> Path:
+        path = REFERENCE / generations()[generation].reference
+        assert path.is_dir(), "the AVR examples of generation %s are expected at %s" % (generation, path)
+        return path
+    return folder
 
 
 @pytest.fixture(scope="session")

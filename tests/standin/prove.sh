@@ -61,20 +61,26 @@ manifest_digest() {  # manifest_digest <repo> <tag>: Docker-Content-Digest, empt
         "$REGISTRY_URL/v2/$1/manifests/$2" 2>/dev/null \
         | awk -F': ' 'tolower($1) == "docker-content-digest" { gsub(/\r/, "", $2); print $2 }'
 }
-mapfile -t refs < <(PYTHONPATH=$REPO/plugins/module_utils python3 -c \
-    'from registry import images; print("\n".join(img.image for img in images.ALL_IMAGES))')
+# the image references of every registry generation, each once (oldest generation first)
+mapfile -t refs < <(PYTHONPATH=$REPO/plugins/module_utils python3 -c '
+from registry.generations import generations
+refs = [img.image for gen in generations().values() for img in gen.images]
+print("\n".join(dict.fromkeys(refs)))')
 ((${#refs[@]})) || fail "no image found in the collection's registry"
-declare -A seen_digest=()
+declare -A seen_digest=() seen_repo=()
 for ref in "${refs[@]}"; do
     if [[ ${ref##*/} == *:* ]]; then repo=${ref%:*} tag=${ref##*:}; else repo=$ref tag=latest; fi
-    for t in "$tag" "${VERSIONS[@]/#/v}"; do
+    versions=("${VERSIONS[@]/#/v}")
+    [[ -z ${seen_repo[$repo]:-} ]] || versions=()   # another tag of a repository: its v<version> set is checked once
+    seen_repo[$repo]=1
+    for t in "$tag" "${versions[@]}"; do
         digest=$(manifest_digest "$repo" "$t")
         [[ -n $digest ]] || fail "the registry does not serve $repo:$t"
         [[ -z ${seen_digest[$digest]:-} ]] || fail "$repo:$t has the digest of ${seen_digest[$digest]} ($digest)"
         seen_digest[$digest]=$repo:$t
     done
 done
-say "registry: ${#refs[@]} repositories, each as its own tag + ${VERSIONS[*]/#/v}: ${#seen_digest[@]} distinct digests"
+say "registry: ${#refs[@]} image references (${#seen_repo[@]} repositories), each as its own tag + ${VERSIONS[*]/#/v}: ${#seen_digest[@]} distinct digests"
 say "  avr-core:v$OLD_V $(manifest_digest agentvoiceresponse/avr-core "v$OLD_V")"
 say "  avr-core:v$NEW_V $(manifest_digest agentvoiceresponse/avr-core "v$NEW_V")"
 

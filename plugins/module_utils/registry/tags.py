@@ -111,6 +111,9 @@ class TagPattern:
 
 DEV_BUILD = TagPattern("dev build", r"^dev-([0-9]{14})$", "dev-20261122093000", timestamp="%Y%m%d%H%M%S")
 RELEASE = TagPattern("release vX.Y.Z", r"^v(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$", "v1.4.0")
+#: A release tag without the leading v (AVR images since 2026, e.g. avr-sts-gemini:1.5.0); used by the
+#: tag policies of generation 2026.06 on, never by 2025.09's ``POLICIES``.
+BARE_RELEASE = TagPattern("release X.Y.Z", r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$", "1.5.0")
 UPSTREAM_VERSION = TagPattern("version X.Y[.Z]", r"^v?(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*)){1,2}$", "8.0.15")
 LATEST = TagPattern("latest", r"^latest$", "latest")
 ANY = TagPattern("any tag", TAG_RE.pattern, "1.2-alpine")
