@@ -114,7 +114,7 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
             _get(hc, "interval", path + ".healthcheck", str, True), _get(hc, "timeout", path + ".healthcheck", str, True),
             _get(hc, "retries", path + ".healthcheck", int, True),
             _get(hc, "start_period", path + ".healthcheck", str, True)),
-        depends_on=tuple((pair[0], pair[1]) for pair in depends),  # type: ignore[misc]
+        depends_on=tuple((pair[0], pair[1]) for pair in depends),
         companions=tuple(companions), tag_policy=_get(data, "tag_policy", path, str),
         pinned_tag=_get(data, "pinned_tag", path, str, True), pinned_digest=_get(data, "pinned_digest", path, str, True),
         host_paths=_strs(_get(data, "host_paths", path, list), path + ".host_paths"),

@@ -28,7 +28,7 @@ def test_questions_follow_the_schema(template):
 
 
 def test_secret_and_key_questions_are_passwords():
-    spec = {q["variable"]: q for q in survey_spec("app")["spec"]}
+    spec = {q["variable"]: q for q in survey_spec("app", registry_version="2025.09")["spec"]}
     assert spec["avr_secret__DATABASE_PASSWORD"]["type"] == "password"
     assert spec["avr_secret__DATABASE_PASSWORD"]["required"] is True
     assert spec["avr_secret__AMI_PASSWORD"]["required"] is False  # it has the examples' default

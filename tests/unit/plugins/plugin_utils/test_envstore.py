@@ -11,7 +11,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry imp
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, Plan, RenderError, plan, render
 
-REG = builtin()
+REG = builtin("2025.09")  # these tests read generation 2025.09 facts
 
 
 def stack(template_id: str) -> Plan:

@@ -13,7 +13,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry imp
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan
 
-REG = builtin()
+REG = builtin("2025.09")  # these tests read generation 2025.09 facts
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 OTHER_DIGEST = "sha256:" + "ab" * 32
 DEV = "dev-20261122093000"

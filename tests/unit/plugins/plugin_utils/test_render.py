@@ -13,7 +13,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, Rendered, render
 
-REG = builtin()
+REG = builtin("2025.09")  # these tests read generation 2025.09 facts
 TEMPLATE_IDS = sorted(REG.templates)
 GOOGLE_JSON = '{\n  "type": "service_account",\n  "private_key": "-----BEGIN KEY-----\\nabc\\n"\n}\n'
 

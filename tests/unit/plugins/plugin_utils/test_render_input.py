@@ -22,7 +22,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     Inputs, RenderError, check_name, check_text, render,
 )
 
-REG = builtin()
+REG = builtin("2025.09")  # these tests read generation 2025.09 facts
 OPENAI = REG.template("openai")
 LLM = "avr-llm-openai"
 

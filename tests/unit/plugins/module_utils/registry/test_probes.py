@@ -15,7 +15,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, render
 
-BUILTIN = builtin()
+BUILTIN = builtin("2025.09")  # these tests read generation 2025.09 facts
 
 
 def core(**fields: Any) -> CoreImage:
@@ -92,7 +92,7 @@ def test_voice_compose_returns_per_deployed_service_its_container_network_and_pr
 
 
 def test_catalog_probes_round_trip_through_image_data_and_count_in_the_digest() -> None:
-    core = image_data(builtin().images["core/avr-core"])
+    core = image_data(builtin("2025.09").images["core/avr-core"])
     del core["key"]
     assert core["probes"] is None  # derived from the image data
     core["probes"] = [{"type": "tcp", "port": 6000}]
