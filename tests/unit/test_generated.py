@@ -156,3 +156,24 @@ def test_argument_specs_of_a_fixture_newest_generation(version):
     assert spec["stack_registry_version"]["choices"] == ["", version, "2099.01"]
     assert "openai-eu" in spec["stack_template"]["description"][0]
     assert "acme" in spec["stack_provider_keys"]["description"][0]
+
+
+def test_generation_section_shows_template_variables_and_labels():
+    old = builtin(FIRST)
+    doc: Dict[str, Any] = copy.deepcopy(old.snapshot())
+    doc["generation"] = "2099.01"
+    doc["templates"]["openai"]["overrides"]["avr-llm-openai"]["extend_env"].append(
+        {"name": "HTTP_PORT", "default": "6003", "required": False, "secret": False, "provider": None,
+         "secret_name": None, "description": "Fixture HTTP port."})
+    doc["images"]["workflow/n8n"]["labels"] = ["traefik.enable=true"]
+    new = snapshot.load(doc, "fixture")
+    section = "\n".join(generate.generation_section(new, new.generation))
+    assert "| `openai` | `avr-llm-openai` | `HTTP_PORT` | `6003` |  |  | Fixture HTTP port. |" in section
+    assert "- labels: `traefik.enable=true`" in section
+    assert "Variables a template adds" not in "\n".join(generate.generation_section(old, old.generation))
+    change = generate.generation_changes(old, new)
+    assert change["templates"]["changed"]["openai"] == {
+        "services": {"avr-llm-openai": {"environment": {"added": {"HTTP_PORT": "6003"}}}}}
+    assert change["templates"]["changed"]["n8n"] == {
+        "services": {"avr-n8n": {"labels": [None, ["traefik.enable=true"]]}}}
+    assert change["images"]["changed"] == {"workflow/n8n": {"labels": [[], ["traefik.enable=true"]]}}
