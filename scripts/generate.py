@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import yaml
 
@@ -21,12 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 COLLECTIONS = Path(os.environ.get("VOICEOPS_COLLECTIONS", ROOT / ".collections"))
 sys.path.insert(0, str(COLLECTIONS))
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import (  # noqa: E402
+    FIRST, generations,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import SLOT_ROLES  # noqa: E402
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (  # noqa: E402
-    Registry, builtin, default_reference, images_by_role,
+    Registry, builtin, default_reference, image_data, images_by_role, provider_data, template_data,
 )
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS, POLICIES  # noqa: E402
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import plan  # noqa: E402
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, plan, render  # noqa: E402
 
 CATALOG = ROOT / "docs" / "catalog.md"
 ARGUMENT_SPECS = ROOT / "roles" / "stack" / "meta" / "argument_specs.yml"
@@ -39,43 +41,103 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def catalog_page(reg: Registry) -> str:
-    lines: List[str] = [
-        "# Registry catalog",
-        "",
-        "Generated from `plugins/module_utils/registry` by `scripts/generate.py`; do not edit.",
-        "Registry digest: `sha256:%s`." % reg.digest,
-        "",
-        "## Templates",
-        "",
-        "| template | stack | functional | services | AVR example |",
-        "|---|---|---|---|---|",
-    ]
+def _code(value: Any) -> str:
+    """A value as inline code for the change lists: lists joined, None as ``none``."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_code(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return ", ".join("%s: %s" % (k, _code(v)) for k, v in value.items()) if value else "none"
+    text = str(value).replace("\n", " ")
+    return "``%s``" % text if "`" in text else "`%s`" % text
+
+
+def generation_info(gen_id: str) -> Tuple[str, str]:
+    """Description and reference folder of a built-in generation ('' for one that is not built in)."""
+    gen = generations().get(gen_id)
+    return (gen.description, gen.reference) if gen is not None else ("", "")
+
+
+def _provider_serves(reg: Registry) -> Dict[str, List[str]]:
+    """Per provider, ``role: image key`` for every slot it fills."""
+    serves: Dict[str, List[str]] = {name: [] for name in reg.providers}
+    for role in SLOT_ROLES:
+        for pname, img in sorted(reg.role_providers.get(role, {}).items()):
+            serves.setdefault(pname, []).append("%s: %s" % (role, img.key))
+    return serves
+
+
+def _environments(reg: Registry) -> List[str]:
+    """The tag environments the registry's policies name, in their order."""
+    found: List[str] = []
+    for policy in reg.tag_policies.values():
+        for env, _patterns in policy.environments:
+            if env not in found:
+                found.append(env)
+    return found
+
+
+def generation_section(reg: Registry, newest_id: str) -> List[str]:
+    """One generation's part of the catalog page: templates, providers, tag policies, images, variables."""
+    gid = reg.generation
+    description, reference = generation_info(gid)
+    lines: List[str] = ["## Generation `%s`%s" % (gid, " (newest)" if gid == newest_id else ""), ""]
+    if description:
+        lines += [description, ""]
+    if reference:
+        lines += ["Templates reproduce the AVR compose examples of `shared/reference/%s`." % reference, ""]
+    lines += ["Registry digest: `sha256:%s`." % reg.digest, "",
+              "### Templates in %s" % gid, "",
+              "| template | stack | functional | services | AVR example |",
+              "|---|---|---|---|---|"]
+    extended: List[Tuple[str, str, Any]] = []
     for tid, tpl in sorted(reg.templates.items()):
         services = ", ".join("`%s`" % img.service_name for img in tpl.images)
         example = "`%s`" % tpl.example if tpl.example else ""
         functional = "yes" if tpl.functional else "no"
         lines.append("| `%s` | %s | %s | %s | %s |" % (tid, tpl.stack, functional, services, example))
-    lines += ["", "## Providers", "", "| provider | key | serves |", "|---|---|---|"]
+        for service, ovr in tpl.overrides:
+            extended += [(tid, service, var) for var in ovr.extend_env]
+    if extended:
+        lines += ["", "Variables a template adds to an image's schema (after the image's own):", "",
+                  "| template | service | variable | default | required | secret | description |",
+                  "|---|---|---|---|---|---|---|"]
+        for tid, service, var in extended:
+            lines.append("| `%s` | `%s` | `%s` | %s | %s | %s | %s |" % (
+                tid, service, var.name, "`%s`" % _cell(var.default) if var.default is not None else "",
+                "yes" if var.required else "", "yes" if var.secret else "", _cell(var.description)))
+    lines += ["", "### Providers in %s" % gid, "", "| provider | key | serves |", "|---|---|---|"]
+    serves = _provider_serves(reg)
     for name, provider in sorted(reg.providers.items()):
         if provider.env:
             key = "`%s`" % provider.env
         else:
             key = "file `%s` (0600)" % provider.file if provider.file else "none"
-        serves = ", ".join("%s: `%s`" % (role, img.key) for role in SLOT_ROLES
-                           for pname, img in sorted(reg.role_providers[role].items()) if pname == name)
-        lines.append("| `%s` | %s | %s |" % (name, key, serves))
-    lines += ["", "## Tag policies", "",
+        cell = ", ".join("%s: `%s`" % tuple(entry.split(": ", 1)) for entry in serves.get(name, []))
+        lines.append("| `%s` | %s | %s |" % (name, key, cell))
+    environments = _environments(reg)
+    lines += ["", "### Tag policies in %s" % gid, "",
               "Every image names the policy its tags follow; `tag_environment` (role: `stack_tag_environment`)",
               "picks the column. An untagged image counts as `latest`; a reference pinned by digest alone passes.",
-              "", "| policy | %s | description |" % " | ".join(ENVIRONMENTS),
-              "|---|%s---|" % ("---|" * len(ENVIRONMENTS))]
-    for name, policy in sorted(POLICIES.items()):
-        cells = [", ".join("%s (`%s`)" % (p.name, p.example) for p in policy.patterns(env)) for env in ENVIRONMENTS]
+              "", "| policy | %s | description |" % " | ".join(environments),
+              "|---|%s---|" % ("---|" * len(environments))]
+    for name, policy in sorted(reg.tag_policies.items()):
+        cells = [", ".join("%s (`%s`)" % (p.name, p.example) for p in dict(policy.environments).get(env, ()))
+                 for env in environments]
         lines.append("| `%s` | %s | %s |" % (name, " | ".join(cells), _cell(policy.description)))
-    lines += ["", "## Images", ""]
+    lines += ["", "### Stack rules in %s" % gid, "",
+              "- base images (provider selections start from them): %s"
+              % ", ".join("%s `%s`" % (role, key) for role, key in sorted(reg.base_images.items())),
+              "- network: `%s` (%s%s)" % (reg.network.name, reg.network.driver,
+                                           ", subnet `%s`" % reg.network.subnet if reg.network.subnet else ""),
+              "- core wiring: %s" % ", ".join(
+                  "`%s` from the %s image (`%s://<service>:<%s>%s`)"
+                  % (w.var, role, w.scheme, "ws_port" if w.use_ws_port else "port", w.path)
+                  for role, w in sorted(reg.wiring.items()))]
+    lines += ["", "### Images in %s" % gid, ""]
     for img in images_by_role(reg):
-        lines += ["### `%s`" % img.key, "", _cell(img.description), "",
+        lines += ["#### `%s` (%s)" % (img.key, gid), "", _cell(img.description), "",
                   "- docker image: `%s`" % img.image,
                   "- service: `%s`" % img.service_name,
                   "- tag policy: `%s`" % img.tag_policy]
@@ -90,6 +152,8 @@ def catalog_page(reg: Registry) -> str:
         if img.host_paths:
             lines.append("- host paths mounted on purpose (outside the project directory): %s"
                          % ", ".join("`%s`" % p for p in img.host_paths))
+        if img.labels:
+            lines.append("- labels: %s" % ", ".join("`%s`" % label for label in img.labels))
         lines.append("")
         if img.env:
             lines += ["| variable | default | required | secret | supplied by | description |",
@@ -101,6 +165,260 @@ def catalog_page(reg: Registry) -> str:
                     _cell(var.source or ("provider `%s`" % var.provider if var.provider else "")),
                     _cell(var.description)))
             lines.append("")
+    return lines
+
+
+# -- what changed between two generations ---------------------------------------------------------
+
+#: Snapshot parts that are a generation's rules rather than its images, providers and templates.
+RULES = ("stack_defaults", "base_images", "network", "wiring", "tag_policies")
+
+
+def _template_documents(reg: Registry) -> Dict[str, Dict[str, Any]]:
+    """Per functional template, the compose document it renders with no deployment inputs (deployment
+    name = template id, missing values as interpolations): what a template means to the file it writes."""
+    docs: Dict[str, Dict[str, Any]] = {}
+    for tid, tpl in sorted(reg.templates.items()):
+        if tpl.functional:
+            docs[tid] = render(reg, tpl, Inputs(deployment=tid, allow_missing=True)).document
+    return docs
+
+
+def _mapping_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+    """added (name -> new value), removed (name -> old value) and changed (name -> [old, new]) entries."""
+    out: Dict[str, Any] = {}
+    added = {k: new[k] for k in new if k not in old}
+    removed = {k: old[k] for k in old if k not in new}
+    changed = {k: [old[k], new[k]] for k in old if k in new and old[k] != new[k]}
+    if added:
+        out["added"] = added
+    if removed:
+        out["removed"] = removed
+    if changed:
+        out["changed"] = changed
+    return out
+
+
+def _service_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+    """Per compose field of one service: environment by variable, every other field as [old, new]."""
+    out: Dict[str, Any] = {}
+    for key in list(old) + [k for k in new if k not in old]:
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if key == "environment":
+            out[key] = _mapping_changes(before or {}, after or {})
+        else:
+            out[key] = [before, after]
+    return out
+
+
+def _template_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    old_services, new_services = old.get("services", {}), new.get("services", {})
+    added = [s for s in new_services if s not in old_services]
+    removed = [s for s in old_services if s not in new_services]
+    if added:
+        out["services_added"] = added
+    if removed:
+        out["services_removed"] = removed
+    services = {}
+    for name in old_services:
+        if name in new_services:
+            found = _service_changes(old_services[name], new_services[name])
+            if found:
+                services[name] = found
+    if services:
+        out["services"] = services
+    for key in sorted(set(old) | set(new)):
+        if key not in ("services", "name") and old.get(key) != new.get(key):
+            out[key] = [old.get(key), new.get(key)]
+    return out
+
+
+def _image_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+    """Per image field [old, new]; ``env`` by variable (added, removed, changed: per attribute [old, new])."""
+    out: Dict[str, Any] = {}
+    for key in old:
+        if key == "env":
+            before = {v["name"]: v for v in old["env"]}
+            after = {v["name"]: v for v in new["env"]}
+            env = _mapping_changes(before, after)
+            if "changed" in env:
+                env["changed"] = {name: {attr: [pair[0][attr], pair[1][attr]] for attr in pair[0]
+                                         if pair[0][attr] != pair[1].get(attr)}
+                                  for name, pair in env["changed"].items()}
+            if [v["name"] for v in old["env"]] != [v["name"] for v in new["env"]] and set(before) == set(after):
+                env["order"] = [list(before), list(after)]
+            if env:
+                out["env"] = env
+        elif old[key] != new.get(key):
+            out[key] = [old[key], new.get(key)]
+    return out
+
+
+def generation_changes(old: Registry, new: Registry) -> Dict[str, Any]:
+    """What changed from registry ``old`` to ``new``, derived from their data alone: templates (by the compose
+    document each renders), images (by field), providers (key, file, description, what they serve) and rules."""
+    changes: Dict[str, Any] = {}
+    old_docs, new_docs = _template_documents(old), _template_documents(new)
+    templates: Dict[str, Any] = {
+        "added": sorted(t for t in new.templates if t not in old.templates),
+        "removed": sorted(t for t in old.templates if t not in new.templates),
+        "changed": {},
+    }
+    for tid in sorted(set(old.templates) & set(new.templates)):
+        if tid in old_docs and tid in new_docs:
+            found = _template_changes(old_docs[tid], new_docs[tid])
+        else:
+            before, after = template_data(old.templates[tid]), template_data(new.templates[tid])
+            found = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+        if found:
+            templates["changed"][tid] = found
+    changes["templates"] = templates
+    old_images = {key: image_data(img) for key, img in old.images.items()}
+    new_images = {key: image_data(img) for key, img in new.images.items()}
+    changes["images"] = {
+        "added": sorted(k for k in new_images if k not in old_images),
+        "removed": sorted(k for k in old_images if k not in new_images),
+        "changed": {k: _image_changes(old_images[k], new_images[k]) for k in sorted(set(old_images) & set(new_images))
+                    if old_images[k] != new_images[k]},
+    }
+    old_serves, new_serves = _provider_serves(old), _provider_serves(new)
+    providers: Dict[str, Any] = {
+        "added": sorted(p for p in new.providers if p not in old.providers),
+        "removed": sorted(p for p in old.providers if p not in new.providers),
+        "changed": {},
+    }
+    for name in sorted(set(old.providers) & set(new.providers)):
+        before = dict(provider_data(old.providers[name]), serves=old_serves.get(name, []))
+        after = dict(provider_data(new.providers[name]), serves=new_serves.get(name, []))
+        found = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+        if found:
+            providers["changed"][name] = found
+    changes["providers"] = providers
+    old_doc, new_doc = old.snapshot(), new.snapshot()
+    changes["rules"] = {key: _mapping_changes(old_doc[key], new_doc[key]) for key in RULES
+                        if old_doc[key] != new_doc[key]}
+    return changes
+
+
+def _names(values: Sequence[str]) -> str:
+    return ", ".join("`%s`" % v for v in values)
+
+
+def _env_lines(env: Mapping[str, Any], indent: str, attributes: bool) -> List[str]:
+    lines: List[str] = []
+    for name, value in env.get("added", {}).items():
+        lines.append("%s- variable `%s` added%s" % (indent, name, (" (default %s)" % _code(value["default"])
+                                                               if value["default"] is not None else "")
+                                                    if attributes else " (%s)" % _code(value)))
+    for name, value in env.get("removed", {}).items():
+        lines.append("%s- variable `%s` removed%s" % (indent, name, "" if attributes else " (was %s)" % _code(value)))
+    for name, value in env.get("changed", {}).items():
+        if attributes:
+            lines.append("%s- variable `%s`: %s" % (indent, name, "; ".join(
+                "%s %s → %s" % (attr, _code(pair[0]), _code(pair[1])) for attr, pair in value.items())))
+        else:
+            lines.append("%s- variable `%s`: %s → %s" % (indent, name, _code(value[0]), _code(value[1])))
+    if "order" in env:
+        lines.append("%s- variable order: %s → %s" % (indent, _names(env["order"][0]), _names(env["order"][1])))
+    return lines
+
+
+def changes_section(old: Registry, new: Registry) -> List[str]:
+    """The catalog page's part for one pair of consecutive generations."""
+    found = generation_changes(old, new)
+    lines = ["### From `%s` to `%s`" % (old.generation, new.generation), ""]
+    tpl, img, prov = found["templates"], found["images"], found["providers"]
+    if not any(tpl[k] or img[k] or prov[k] for k in ("added", "removed", "changed")) and not found["rules"]:
+        return lines + ["The same images, providers, templates and rules; only the generation id (and so the "
+                        "registry digest) differs.", ""]
+    lines += ["#### Templates", ""]
+    lines.append("- added: %s" % (_names(tpl["added"]) or "none"))
+    lines.append("- removed: %s" % (_names(tpl["removed"]) or "none"))
+    lines.append("- changed: %s" % (_names(list(tpl["changed"])) or "none"))
+    for tid, change in tpl["changed"].items():
+        lines += ["", "`%s`:" % tid, ""]
+        if change.get("services_added"):
+            lines.append("- services added: %s" % _names(change["services_added"]))
+        if change.get("services_removed"):
+            lines.append("- services removed: %s" % _names(change["services_removed"]))
+        for service, fields in change.get("services", {}).items():
+            lines.append("- `%s`:" % service)
+            for key, value in fields.items():
+                if key == "environment":
+                    lines += _env_lines(value, "  ", False)
+                else:
+                    lines.append("  - %s: %s → %s" % (key, _code(value[0]), _code(value[1])))
+        for key, value in change.items():
+            if key not in ("services_added", "services_removed", "services"):
+                lines.append("- %s: %s → %s" % (key, _code(value[0]), _code(value[1])))
+    lines += ["", "#### Images", ""]
+    lines.append("- added: %s" % (_names(img["added"]) or "none"))
+    lines.append("- removed: %s" % (_names(img["removed"]) or "none"))
+    lines.append("- changed: %s" % (_names(list(img["changed"])) or "none"))
+    for key, fields in img["changed"].items():
+        lines += ["", "`%s`:" % key, ""]
+        for name, value in fields.items():
+            if name == "env":
+                lines += _env_lines(value, "", True)
+            else:
+                lines.append("- %s: %s → %s" % (name, _code(value[0]), _code(value[1])))
+    lines += ["", "#### Providers", ""]
+    new_serves = _provider_serves(new)
+    added = ["`%s` (%s)" % (p, ", ".join("%s: `%s`" % tuple(entry.split(": ", 1)) for entry in new_serves.get(p, []))
+                            or "serves no slot") for p in prov["added"]]
+    lines.append("- added: %s" % (", ".join(added) or "none"))
+    lines.append("- removed: %s" % (_names(prov["removed"]) or "none"))
+    lines.append("- changed: %s" % (_names(list(prov["changed"])) or "none"))
+    for name, fields in prov["changed"].items():
+        lines.append("  - `%s`: %s" % (name, "; ".join("%s %s → %s" % (k, _code(v[0]), _code(v[1]))
+                                                      for k, v in fields.items())))
+    if found["rules"]:
+        lines += ["", "#### Stack rules", ""]
+        for key, change in found["rules"].items():
+            parts = ["%s %s" % (kind, _names(list(change[kind]))) for kind in ("added", "removed", "changed")
+                     if kind in change]
+            lines.append("- `%s`: %s" % (key, "; ".join(parts)))
+    return lines + [""]
+
+
+def catalog_page(registries: Sequence[Registry]) -> str:
+    """The catalog page of ``registries`` (one per generation, oldest first): every generation, newest first,
+    then what changed between each consecutive pair."""
+    newest_id = registries[-1].generation
+    ordered = list(reversed(registries))
+    lines: List[str] = [
+        "# Registry catalog",
+        "",
+        "Generated from `plugins/module_utils/registry` by `scripts/generate.py`; do not edit.",
+        "",
+        "The built-in registry holds one **generation** per AVR release line. A new deployment gets the newest;",
+        "a deployment keeps the generation its compose file was rendered with (the header line",
+        "`# registry: <generation> sha256:<digest>`; a file from before generations: `%s`) until a task asks"
+        % FIRST,
+        "for another with `registry_version` (role: `stack_registry_version`).",
+        "",
+        "| generation | templates | images | providers | registry digest | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for reg in ordered:
+        description, _reference = generation_info(reg.generation)
+        lines.append("| [`%s`](#generation-%s%s) | %d | %d | %d | `sha256:%s` | %s |" % (
+            reg.generation, reg.generation.replace(".", ""), "-newest" if reg.generation == newest_id else "",
+            len(reg.templates), len(reg.images), len(reg.providers), reg.digest[:12] + "...", _cell(description)))
+    lines += ["", "Sections: %s, [what changed between generations](#what-changed-between-generations)."
+              % ", ".join("`%s`" % reg.generation for reg in ordered), ""]
+    for reg in ordered:
+        lines += generation_section(reg, newest_id)
+    lines += ["## What changed between generations", "",
+              "Derived from the registry data of each pair of consecutive generations, newer first. A template's",
+              "changes are those of the compose document it renders without deployment inputs (deployment name =",
+              "template id, missing keys as `${VAR}` interpolations); an image's are those of its registry entry.",
+              ""]
+    for older, newer in reversed(list(zip(registries, registries[1:]))):
+        lines += changes_section(older, newer)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -157,17 +475,41 @@ RELEASE_OPTIONS: Dict[str, Any] = {
 }
 
 
-def argument_specs(reg: Registry) -> str:
+def argument_specs(registries: Sequence[Registry]) -> str:
+    """The stack role's argument specs; ``registries``: one per generation, oldest first (the last is the newest)."""
+    reg = registries[-1]
+    older = {tid: [r.generation for r in registries[:-1] if tid in r.templates]
+             for r in registries[:-1] for tid in r.templates if tid not in reg.templates}
     templates = ", ".join(sorted(reg.templates))
-    providers = "; ".join("%s: %s" % (role, ", ".join(sorted(reg.role_providers[role]))) for role in SLOT_ROLES)
-    secret_names = sorted({v.secret_name for img in reg.images.values() for v in img.env if v.secret_name})
-    key_providers = sorted(name for name, p in reg.providers.items() if p.needs_key)
-    for tpl in reg.templates.values():
-        plan(reg, tpl)
+    if older:
+        templates += "; in older generations only: %s" % ", ".join(
+            "%s (%s)" % (tid, ", ".join(gens)) for tid, gens in sorted(older.items()))
+    providers = "; ".join("%s: %s" % (role, ", ".join(sorted({name for r in registries
+                                                             for name in r.role_providers[role]})))
+                          for role in SLOT_ROLES)
+    secret_names = sorted({v.secret_name for r in registries for img in r.images.values() for v in img.env
+                           if v.secret_name})
+    key_providers = sorted({name for r in registries for name, p in r.providers.items() if p.needs_key})
+    for each in registries:
+        for tpl in each.templates.values():
+            plan(each, tpl)
+    versions = [r.generation for r in registries]
     options: Dict[str, Any] = {
         "stack_template": {"type": "str", "default": "",
-                           "description": ["Registry template to deploy: %s." % templates,
-                                           "Leave empty and set O(stack_kind) and O(stack_providers) instead."]},
+                           "description": ["Registry template to deploy (generation %s): %s."
+                                           % (reg.generation, templates),
+                                           "Leave empty and set O(stack_kind) and O(stack_providers) instead.",
+                                           "C(docs/catalog.md) lists the templates of every generation."]},
+        "stack_registry_version": {
+            "type": "str", "default": "", "choices": [""] + versions,
+            "description": [
+                "Registry generation to render the deployment with: %s (the newest, V(%s), is what a new "
+                "deployment gets)." % (", ".join("V(%s)" % v for v in versions), reg.generation),
+                "Empty: the generation the deployment's compose file was rendered with (its header line "
+                "C(# registry: <generation> sha256:...); a file rendered before generations existed: V(%s)), "
+                "else, for a new deployment, the newest. So an upgrade of the collection changes no deployment "
+                "until it asks for another generation." % FIRST,
+                "C(docs/catalog.md) shows every generation and what changed between them."]},
         "stack_kind": {"type": "str", "default": "", "choices": ["", "modular", "sts"],
                        "description": ["Stack built from providers when no template is given."]},
         "stack_providers": {"type": "dict", "default": {},
@@ -286,8 +628,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    reg = builtin()
-    outputs = {CATALOG: catalog_page(reg), ARGUMENT_SPECS: argument_specs(reg), MOLECULE: molecule_scenario(reg)}
+    registries = [builtin(version) for version in generations()]
+    outputs = {CATALOG: catalog_page(registries), ARGUMENT_SPECS: argument_specs(registries),
+               MOLECULE: molecule_scenario(registries[-1])}
     stale = []
     for path, text in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None

@@ -60,6 +60,15 @@ options:
     description: Return missing required values as compose interpolations instead of failing.
     type: bool
     default: true
+  registry_version:
+    description:
+      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
+        examples); C(docs/catalog.md) lists every generation and what changed between them.
+      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
+        one, give the generation its compose file was rendered with
+        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -67,6 +76,10 @@ EXAMPLES = r"""
 - name: Services and images of the n8n template
   ansible.builtin.debug:
     msg: "{{ ('n8n' | voiceops.avr.compose_document).services | dict2items | map(attribute='value.image') }}"
+
+- name: Services of the openai stack as generation 2025.09 renders it
+  ansible.builtin.debug:
+    msg: "{{ ('openai' | voiceops.avr.compose_document(registry_version='2025.09')).services | list }}"
 """
 
 RETURN = r"""
@@ -85,8 +98,8 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs,
 @filter_errors
 def compose_document(value: Any, deployment: Optional[str] = None, env: Any = None, provider_keys: Any = None,
                      secrets: Any = None, service_prefix: str = "", subnet: Optional[str] = None,
-                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None, registry_version: Optional[str] = None,
-                     ports: Any = None, publish_address: Optional[str] = None,
+                     image_prefix: str = "", allow_missing: bool = True, catalog: Any = None,
+                     registry_version: Optional[str] = None, ports: Any = None, publish_address: Optional[str] = None,
                      management_address: Optional[str] = None) -> Dict[str, Any]:
     reg = registry(catalog, registry_version)
     template = selection(reg, value)

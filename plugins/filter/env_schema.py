@@ -22,6 +22,15 @@ options:
     description: A template id, or a mapping with C(stack) and C(providers).
     type: raw
     required: true
+  registry_version:
+    description:
+      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
+        examples); C(docs/catalog.md) lists every generation and what changed between them.
+      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
+        one, give the generation its compose file was rendered with
+        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -35,6 +44,12 @@ EXAMPLES = r"""
     msg: >-
       {{ {'stack': 'modular', 'providers': {'asr': 'vosk', 'llm': 'openai', 'tts': 'google'}}
       | voiceops.avr.env_schema }}
+
+- name: Defaults of the OpenAI LLM service of the openai template in generation 2025.09
+  ansible.builtin.debug:
+    msg: >-
+      {{ 'openai' | voiceops.avr.env_schema(registry_version='2025.09')
+      | selectattr('service', 'eq', 'avr-llm-openai') | items2dict('name', 'default') }}
 """
 
 RETURN = r"""

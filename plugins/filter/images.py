@@ -20,9 +20,18 @@ options:
   _input:
     description:
       - A role (V(core), V(asterisk), V(ami), V(asr), V(tts), V(llm), V(sts), V(app), V(database),
-        V(workflow)), or V(all).
+        V(workflow), V(service)), or V(all).
     type: str
     required: true
+  registry_version:
+    description:
+      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
+        examples); C(docs/catalog.md) lists every generation and what changed between them.
+      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
+        one, give the generation its compose file was rendered with
+        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -30,6 +39,10 @@ EXAMPLES = r"""
 - name: Speech-to-text images
   ansible.builtin.debug:
     msg: "{{ 'asr' | voiceops.avr.images | map(attribute='key') }}"
+
+- name: Speech-to-text images of generation 2025.09
+  ansible.builtin.debug:
+    msg: "{{ 'asr' | voiceops.avr.images(registry_version='2025.09') | map(attribute='key') }}"
 """
 
 RETURN = r"""
@@ -38,8 +51,8 @@ _value:
   description:
     - One entry per image with C(key), C(role), C(name), C(service), C(image), C(description), C(port),
       C(ws_port), C(ports), C(volumes), C(platform), C(restart), C(command), C(healthcheck),
-      C(depends_on), C(companions) and the ordered C(env) schema (name, default, required, secret,
-      provider, secret_name, description).
+      C(depends_on), C(companions), C(labels) and the ordered C(env) schema (name, default, required, secret,
+      provider, secret_name, description), of the generation O(registry_version).
   type: list
   elements: dict
 """

@@ -26,6 +26,15 @@ options:
     description: The template id, or a mapping with C(stack) and C(providers), the survey was made for.
     type: raw
     required: true
+  registry_version:
+    description:
+      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
+        examples); C(docs/catalog.md) lists every generation and what changed between them.
+      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
+        one, give the generation its compose file was rendered with
+        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -34,6 +43,14 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     answers: >-
       {{ dict(names | zip(query('ansible.builtin.vars', *names))) | voiceops.avr.survey_answers('openai') }}
+  vars:
+    names: "{{ query('ansible.builtin.varnames', '^avr_') }}"
+
+- name: Answers of a survey made for generation 2025.09 (give the generation the survey was made for)
+  ansible.builtin.set_fact:
+    answers: >-
+      {{ dict(names | zip(query('ansible.builtin.vars', *names)))
+      | voiceops.avr.survey_answers('openai', registry_version='2025.09') }}
   vars:
     names: "{{ query('ansible.builtin.varnames', '^avr_') }}"
 """
@@ -55,7 +72,8 @@ from ansible_collections.voiceops.avr.plugins.filter.survey_spec import KEY_PREF
 
 
 @filter_errors
-def survey_answers(answers: Mapping[str, Any], selection_: Any, catalog: Any = None, registry_version: Optional[str] = None) -> Dict[str, Any]:
+def survey_answers(answers: Mapping[str, Any], selection_: Any, catalog: Any = None,
+                   registry_version: Optional[str] = None) -> Dict[str, Any]:
     reg = registry(catalog, registry_version)
     stack = plan(reg, selection(reg, selection_))
     names = {variable_name(img.service_name, var.name): (img.service_name, var.name)

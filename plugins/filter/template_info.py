@@ -23,6 +23,15 @@ options:
         describing a provider selection.
     type: raw
     required: true
+  registry_version:
+    description:
+      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
+        examples); C(docs/catalog.md) lists every generation and what changed between them.
+      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
+        one, give the generation its compose file was rendered with
+        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -34,6 +43,12 @@ EXAMPLES = r"""
 - name: Every template id
   ansible.builtin.debug:
     msg: "{{ 'all' | voiceops.avr.template_info | map(attribute='id') }}"
+
+- name: Services the openai template has in the newest generation and not in 2025.09
+  ansible.builtin.debug:
+    msg: >-
+      {{ ('openai' | voiceops.avr.template_info).services
+         | difference(('openai' | voiceops.avr.template_info(registry_version='2025.09')).services) }}
 """
 
 RETURN = r"""

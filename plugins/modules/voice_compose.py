@@ -32,8 +32,12 @@ description:
   - The C(environment.json) used must have been seeded for the same template (see M(voiceops.avr.voice_env)).
     A symlinked project file is followed when it leads to an existing file inside O(project_dir), and refused
     otherwise (leading outside, or dangling - its target missing, which often is an unmounted volume).
-  - Output is byte-identical for identical inputs; the file starts with a comment naming the
-    deployment, the template and the registry digest.
+  - "Output is byte-identical for identical inputs; the file starts with a comment naming the
+    deployment, the template, and the registry generation and digest (C(# registry: <generation> sha256:<digest>))."
+  - "The registry has generations (see O(registry_version)): a deployment keeps the generation its compose file
+    was rendered with, so an upgrade of the collection changes no deployment until a task asks for another one.
+    A recorded release re-renders from its snapshot (O(registry_from), written with O(snapshot))."
+
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
 author:
   - voiceops.avr contributors (!UNKNOWN)
@@ -126,6 +130,45 @@ options:
     type: str
     choices: [dev, prod]
     default: dev
+  registry_version:
+    description:
+      - Registry generation to render with, for example V(2025.09) (the stacks of the 2025-09 AVR examples);
+        C(docs/catalog.md) lists every generation and what changed between them.
+      - "Default is the generation the project's compose file was rendered with, read from its header line
+        C(# registry: <generation> sha256:...) in the module execution that inspects the project (a file rendered
+        before generations existed names none and counts as V(2025.09)); without a compose file rendered by this
+        collection, the newest generation."
+      - Giving another generation than the deployment's moves the deployment to it; the compose file changes
+        like for any other input, so check mode and C(--diff) show what changes (RV(registry_version_before) is
+        the generation it had).
+      - With O(registry_from), it must be the snapshot's generation, otherwise the task fails naming both. An
+        unknown generation fails, naming O(registry_version) and the value.
+    type: str
+    version_added: 0.5.0
+  registry_from:
+    description:
+      - Render from a recorded registry snapshot instead of the built-in registry (and O(catalog)), so that a
+        release re-renders to the same bytes after the collection was upgraded.
+      - Either the path of a snapshot file inside O(project_dir), relative to it or absolute, such as
+        V(current/registry.json) or V(releases/<id>/registry.json), read on the target in the same module
+        execution that inspects the project; or the snapshot itself, as a mapping.
+      - A path outside O(project_dir) is refused, and so is a missing file or a symlink leading outside the
+        project. The snapshot must be one this collection renders exactly (its C(schema_version) and
+        C(renderer_format) are this collection's, and it loads back to the same document); otherwise the task
+        fails naming the problem, before anything is written.
+      - Not together with O(catalog); a snapshot holds the catalog it was made with.
+      - The generation of the compose file's header is not consulted; the snapshot's generation is used.
+    type: raw
+    version_added: 0.5.0
+  snapshot:
+    description:
+      - Also write C(registry.json) in O(project_dir) - the snapshot of the registry this task renders with (the
+        canonical document whose sha256 is RV(registry_digest); it holds no secret, mode 0644) - and list it in
+        RV(release_files), so that a release keeps it and O(registry_from) can render from it later.
+      - It is written with the other files of the task, all or nothing.
+    type: bool
+    default: false
+    version_added: 0.5.0
   registry_digest:
     description:
       - Registry digest the rendering must come from (as recorded in a release). The task fails, naming
@@ -296,9 +339,26 @@ checksum:
   returned: always
   type: str
 registry_digest:
-  description: SHA-256 of the canonical effective registry (built-in plus catalog); also in the file header.
+  description:
+    - SHA-256 of the snapshot of the effective registry (generation plus catalog, or the snapshot of
+      O(registry_from)); also in the file header.
   returned: always
   type: str
+registry_version:
+  description: The registry generation the compose file was rendered with (also in the file header).
+  returned: always
+  type: str
+  sample: '2025.09'
+  version_added: 0.5.0
+registry_version_before:
+  description:
+    - The generation the header of the project's compose file named before this task (V(2025.09) for a file
+      rendered before generations existed); null when there was no compose file rendered by this collection. It
+      differs from RV(registry_version) when this task moves the deployment to another generation.
+  returned: always
+  type: str
+  sample: '2025.09'
+  version_added: 0.5.0
 deployment:
   description: The deployment (compose project) name.
   returned: always
@@ -404,7 +464,8 @@ to_pull:
 release_files:
   description:
     - The files of the deployment a release holds besides the compose file and C(environment.json) - the
-      configuration files of O(config_files) the stack mounts and C(.credentials.json) with O(kept_secrets).
+      configuration files of O(config_files) the stack mounts, C(.credentials.json) with O(kept_secrets) and
+      C(registry.json) with O(snapshot).
   returned: always
   type: list
   elements: str
@@ -428,7 +489,8 @@ restart:
 record:
   description:
     - What a release of this rendering records (see M(voiceops.avr.release) O(voiceops.avr.release#module:record)) -
-      deployment, template, registry digest, tag environment, image references, tags and digests per service,
+      deployment, template, registry digest and generation, tag environment, image references, tags and digests per
+      service,
       mounts, gate data, and C(inputs) - this task's inputs, with only the names of O(provider_keys) and
       O(secrets); with those values they render the same bytes again.
   returned: always

@@ -65,6 +65,17 @@ options:
     description: Named secrets as passed to M(voiceops.avr.voice_compose); only their presence is reported.
     type: dict
     default: {}
+  registry_version:
+    description:
+      - Registry generation whose schema and defaults the store is checked against and seeded from, for example
+        V(2025.09); C(docs/catalog.md) lists every generation.
+      - "Default is the generation the project's compose file was rendered with, read from its header line
+        C(# registry: <generation> sha256:...) (a file rendered before generations existed counts as
+        V(2025.09)); without a compose file rendered by this collection, the newest generation. Give the same
+        generation as to M(voiceops.avr.voice_compose) when moving a deployment to another one."
+      - An unknown generation fails, naming O(registry_version) and the value.
+    type: str
+    version_added: 0.5.0
   mode:
     description:
       - Mode of C(environment.json), octal or symbolic. An invalid mode, or an empty symbolic clause
@@ -112,6 +123,12 @@ template:
   description: Template id (or the id built from the provider selection) the store belongs to.
   returned: always
   type: str
+registry_version:
+  description: The registry generation whose schema and defaults the store was checked against.
+  returned: always
+  type: str
+  sample: '2025.09'
+  version_added: 0.5.0
 environment:
   description: The stored values per service, after the change.
   returned: always
