@@ -170,7 +170,8 @@ class ActionModule(StackAction):
                                    % (directory, snapshot_name))
             _check_version(args["registry_version"], loaded)
             return self._act(task_vars, args, loaded, None, seen)
-        recorded = recorded_generation(info[compose_file])
+        recorded = recorded_generation(info[compose_file], os.path.join(directory, compose_file),
+                                       strict=args["registry_version"] is None and args["registry_from"] is None)
         if args["registry_version"] is None and args["registry_from"] is None and recorded is not None \
                 and recorded != registry.generation:
             # a deployment keeps the generation its compose file was rendered with until asked for another

@@ -48,7 +48,8 @@ class ActionModule(StackAction):
             found = self.inspect(task_vars, directory, [ENV_FILE, COMPOSE_FILE], read=[ENV_FILE],
                                  read_header=[COMPOSE_FILE])
             info = found[ENV_FILE]
-            recorded = recorded_generation(found[COMPOSE_FILE])
+            recorded = recorded_generation(found[COMPOSE_FILE], os.path.join(directory, COMPOSE_FILE),
+                                           strict=args["registry_version"] is None)
             if args["registry_version"] is None and recorded is not None and recorded != registry.generation:
                 # a deployment keeps the generation its compose file was rendered with until asked for another
                 registry, template, stack = self.resolve(args, self.registry(args["catalog"], recorded))

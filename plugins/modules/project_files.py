@@ -58,9 +58,9 @@ options:
     default: []
   read_header:
     description:
-      - File names, relative to O(path), whose header is returned as C(header) in RV(files): the comment lines
-        (C(#) first) the file starts with, at most 8, each cut at 200 characters. A rendered compose file
-        names there the registry generation and digest it was rendered with.
+      - File names, relative to O(path), whose header is returned as C(header) in RV(files), that is the
+        comment lines (C(#) first) the file starts with, at most 8, each cut at 200 characters. A rendered
+        compose file names there the registry generation and digest it was rendered with.
     type: list
     elements: str
     default: []

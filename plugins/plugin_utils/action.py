@@ -193,14 +193,20 @@ def with_shared_env(stack_plan: Plan, shared: Mapping[str, Any], env: Any, field
     return layer
 
 
-def recorded_generation(info: Mapping[str, Any]) -> Optional[str]:
-    """The registry generation a project's compose file was rendered with, from the header ``info`` read
+def recorded_generation(info: Mapping[str, Any], path: str, strict: bool = True) -> Optional[str]:
+    """The registry generation the compose file ``path`` was rendered with, from the header ``info`` read
     (voiceops.avr.project_files read_header): the generation it names; 2025.09 for a file rendered before
-    generations existed; None when there is no rendered compose file."""
+    generations existed; None when there is no rendered compose file. A generation this collection does not
+    have is refused, naming the file (unless not ``strict``: the task names the generation to render with)."""
     for line in info.get("header") or ():
         match = HEADER_REGISTRY.match(line)
         if match:
-            return match.group("generation") or FIRST
+            found = match.group("generation") or FIRST
+            if strict and found not in generations():
+                raise AnsibleActionFail("%s: rendered with registry generation %r, which this collection does not "
+                                        "have (it has %s); set registry_version to render it with one of them"
+                                        % (path, found, ", ".join(generations())))
+            return found
     return None
 
 

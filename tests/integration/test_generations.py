@@ -167,6 +167,23 @@ def test_a_bad_registry_from_is_refused_in_one_line_and_nothing_changes(
     assert lstat_snapshot(project) == before
 
 
+def test_a_compose_file_of_a_generation_this_collection_lacks_is_refused_by_name(ansible: Ansible,
+                                                                                tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    render(ansible, project, version="2025.09")
+    compose = project / "docker-compose.yml"
+    compose.write_text(re.sub(r"^# registry: 2025\.09 ", "# registry: 2099.01 ", compose.read_text(), flags=re.M))
+    before = lstat_snapshot(project)
+    run = ansible.run("generations.yml", {"project": str(project), "template": "openai", "keys": KEYS})
+    assert run.rc != 0
+    assert run.task("Render")["msg"] == (
+        "%s: rendered with registry generation '2099.01', which this collection does not have (it has 2025.09, "
+        "2026.06); set registry_version to render it with one of them" % compose)
+    assert lstat_snapshot(project) == before
+    moved = render(ansible, project, version="2025.09")  # naming one moves it
+    assert moved["registry_version_before"] == "2099.01" and moved["changed"] is True
+
+
 def test_a_catalog_and_a_snapshot_together_are_refused(ansible: Ansible, tmp_path: Path) -> None:
     project = tmp_path / "demo"
     render(ansible, project, version="2025.09")
