@@ -43,7 +43,7 @@ def image_entry(key: str, **changes: Any) -> Dict[str, Any]:
 
 
 def catalog_registry(*entries: Dict[str, Any]) -> Registry:
-    return effective_registry(copy.deepcopy({"images": list(entries)}))
+    return effective_registry(copy.deepcopy({"images": list(entries)}), "2025.09")
 
 
 # -- defaults -------------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_catalog_probes_round_trip_through_image_data_and_count_in_the_digest() 
     del core["key"]
     assert core["probes"] is None  # derived from the image data
     core["probes"] = [{"type": "tcp", "port": 6000}]
-    reg = effective_registry({"images": [core]})
+    reg = effective_registry({"images": [core]}, "2025.09")
     assert image_data(reg.images["core/avr-core"])["probes"] == [{"type": "tcp", "port": 6000}]
     core["probes"] = [{"type": "tcp", "port": 6001}]
-    assert effective_registry({"images": [core]}).digest != reg.digest
+    assert effective_registry({"images": [core]}, "2025.09").digest != reg.digest
