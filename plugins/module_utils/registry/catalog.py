@@ -69,6 +69,15 @@ class FieldProblem(ValueError):
         self.field = field
 
 
+class ItemProblem(ValueError):
+    """A list validator's problem with one item: the error is located at that item (and its ``field``)."""
+
+    def __init__(self, index: int, message: str, field: Optional[str] = None) -> None:
+        super(ItemProblem, self).__init__(message)
+        self.index = index
+        self.field = field
+
+
 RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow", "service"]
 
 #: The roles a template fills in ``images``: the base services and the core's slots (other roles go in extras).
@@ -99,9 +108,9 @@ _TOKEN_PROBLEM = ("holds a {{service:...}} token, which is resolved in env value
 
 def _no_tokens(values: List[str]) -> List[str]:
     """Texts of fields that never resolve ``{{service:...}}`` tokens (a token would reach Compose as text)."""
-    for item in values:
+    for index, item in enumerate(values):
         if isinstance(item, str) and SERVICE_TOKEN_RE.search(item):
-            raise ValueError("%r %s" % (item, _TOKEN_PROBLEM))
+            raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM))
     return values
 
 
@@ -111,10 +120,10 @@ def _labels(values: List[str]) -> List[str]:
     for index, item in enumerate(values):
         problem = label_problem(item)
         if problem:
-            raise ValueError("%r %s" % (item, problem))
+            raise ItemProblem(index, "%r %s" % (item, problem))
         key = item.partition("=")[0]
         if key in first:
-            raise ValueError("%r gives label %r a second time (first at position %d)" % (item, key, first[key]))
+            raise ItemProblem(index, "%r gives label %r a second time (first at position %d)" % (item, key, first[key]))
         first[key] = index
     return _no_tokens(values)
 
@@ -372,19 +381,13 @@ if HAS_PYDANTIC:
         templates: List[CatalogTemplate] = []
 
 
-class _DuplicateVar(ValueError):
-    """A variable name given twice in one env list: located at the second one's name."""
-
-    def __init__(self, index: int, message: str) -> None:
-        super(_DuplicateVar, self).__init__(message)
-        self.index = index
-
-
 def _unique_vars(values: List[Any]) -> List[Any]:
+    """Variables of one env list, each name once (a second one is located at its ``name``)."""
     first: Dict[str, int] = {}
     for index, var in enumerate(values):
         if var.name in first:
-            raise _DuplicateVar(index, "%r is listed twice (first at position %d)" % (var.name, first[var.name]))
+            raise ItemProblem(index, "%r is listed twice (first at position %d)" % (var.name, first[var.name]),
+                              "name")
         first[var.name] = index
     return values
 
@@ -440,8 +443,11 @@ def validate(data: Any) -> "Catalog":
             msg = _INTERNAL.sub("", err["msg"].replace("\n", " "))
             if err["type"] == "value_error":  # our own validators: the message quotes the value
                 cause = (err.get("ctx") or {}).get("error")
-                loc = tuple(err["loc"]) + ((cause.field,) if isinstance(cause, FieldProblem) else
-                                           (cause.index, "name") if isinstance(cause, _DuplicateVar) else ())
+                loc = tuple(err["loc"])
+                if isinstance(cause, FieldProblem):
+                    loc += (cause.field,)
+                elif isinstance(cause, ItemProblem):
+                    loc += (cause.index,) + ((cause.field,) if cause.field else ())
                 problems.append("%s: %s" % (_location(loc), msg[len("Value error, "):]
                                             if msg.startswith("Value error, ") else msg))
             elif err["loc"] and err["loc"][-1] == "default":  # an env default may belong to a secret variable
@@ -704,7 +710,7 @@ def _in_catalog(message: str, catalog: "Catalog", templates: Dict[str, Template]
         ovr = catalog.templates[index].overrides.get(service)
         pos = next((p for p, v in enumerate(ovr.extend_env) if v.name == name), None) if ovr else None
         if pos is not None:
-            rest = ".overrides.%s.extend_env[%d]%s" % (service, pos, tail if tail.startswith(".") else ".name" + tail)
+            rest = ".overrides.%s.extend_env[%d]%s" % (service, pos, tail)
     return "catalog.templates[%d]%s" % (index, rest)
 
 
