@@ -142,8 +142,8 @@ for mount in ("/:/host", "/etc:/etc:ro", "/var/run/docker.sock:/var/run/docker.s
     add("host-path mount %s" % mount, catalog(volumes=[mount]), field="catalog.images[0].volumes[0]", value=mount)
 tpl = catalog()
 tpl["templates"][0]["overrides"] = {CUSTOM: {"add_volumes": ["/etc:/host-etc"]}}
-# checked once the template meets its images (built-in or catalog): named by template id and service
-add("host-path mount via add_volumes", tpl, field="templates[custom].overrides.%s.add_volumes[0]" % CUSTOM,
+# checked once the template meets its images (built-in or catalog): located like every catalog error
+add("host-path mount via add_volumes", tpl, field="catalog.templates[0].overrides.%s.add_volumes[0]" % CUSTOM,
     value="/etc:/host-etc")
 add("mount inside the project (control)", catalog(volumes=["./data:/data"]), ok=True, check=_has_custom)
 add("named volume (control)", catalog(volumes=["cache:/cache"]), ok=True, check=_has_custom)

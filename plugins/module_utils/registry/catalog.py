@@ -257,7 +257,7 @@ if HAS_PYDANTIC:
         @field_validator("command")
         @classmethod
         def _value(cls, value: Any) -> Any:
-            return _no_tokens(_texts(value))  # type: ignore[no-any-return]
+            return _no_tokens(_texts(value))
 
         @field_validator("env")
         @classmethod
@@ -557,7 +557,7 @@ def _with_companions(catalog: "Catalog", images: Dict[str, Image], origin: Dict[
     return done
 
 
-def _implied_providers(catalog: "Catalog", providers: Dict[str, Provider], images: Dict[str, Image]) -> None:
+def _implied_providers(catalog: "Catalog", providers: Dict[str, Provider]) -> None:
     """Create the providers that catalog images serve (``provider:``) without a ``providers`` entry.
 
     Such a provider takes a key when a catalog image has a secret variable with that provider (the
@@ -584,8 +584,10 @@ def _check_secret_providers(catalog: "Catalog", providers: Dict[str, Provider]) 
             return  # not secret, or unknown (Registry.check names it), or it takes a key
         what = ("supplies a credential file (%r), not a key" % provider.file if provider.file
                 else "takes no key")
-        fix = ("give catalog.providers[%d] env: %s" % (declared[provider.name], var.name)
-               if provider.name in declared else "add a providers entry {name: %s, env: %s}" % (provider.name, var.name))
+        if provider.name in declared:
+            fix = "give catalog.providers[%d] env: %s" % (declared[provider.name], var.name)
+        else:
+            fix = "add a providers entry {name: %s, env: %s}" % (provider.name, var.name)
         raise RegistryError("%s.provider: provider %r %s, so secret variable %r could never be set; %s"
                             % (where, provider.name, what, var.name, fix))
 
@@ -697,10 +699,10 @@ def _in_catalog(message: str, catalog: "Catalog", templates: Dict[str, Template]
         tpl = templates.get(key)
         used = [img for img in (tpl.images if tpl is not None else ()) if img.key in replaced]
         named = [img for img in used if rest.startswith(".overrides.%s." % img.service_name)]
-        culprit = (named or used or [None])[0]
+        culprit: Optional[Image] = (named or used)[0] if (named or used) else None
         at = next((i for i, e in enumerate(catalog.images)
                    if culprit is not None and "%s/%s" % (e.role, e.name) == culprit.key), None)
-        if at is None:
+        if culprit is None or at is None:
             return "catalog: %s" % message
         return ("catalog.images[%d]: replacing image %r breaks built-in template %r (its %s)"
                 % (at, culprit.key, key, rest.lstrip(".")))
@@ -752,7 +754,7 @@ def effective_registry(data: Any = None, version: Optional[str] = None) -> Regis
         origin[img.key] = index
     images = _with_companions(catalog, images, origin)
     replaced = {key for key, img in images.items() if base.images.get(key) is not img}
-    _implied_providers(catalog, providers, images)
+    _implied_providers(catalog, providers)
     _check_secret_providers(catalog, providers)
     role_providers = {role: {name: images[img.key] for name, img in m.items()}
                       for role, m in base.role_providers.items()}

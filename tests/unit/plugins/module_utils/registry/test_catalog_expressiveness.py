@@ -263,9 +263,8 @@ def test_a_companion_may_be_listed_after_the_image_that_names_it() -> None:
 
 
 def test_a_companion_replaced_later_in_the_catalog_is_the_one_used() -> None:
-    n8n = dict(builtin().images["workflow/n8n"].__dict__)
-    entry = {"role": "workflow", "name": "n8n", "service": n8n["service"], "image": "example/n8n:2",
-             "tag_policy": "upstream"}
+    entry = {"role": "workflow", "name": "n8n", "service": builtin().images["workflow/n8n"].service,
+             "image": "example/n8n:2", "tag_policy": "upstream"}
     llm = image(role="llm", name="n8n-llm", port=6016, companions=["workflow/n8n"])
     reg = effective_registry(copy.deepcopy({"images": [llm, entry]}))
     assert reg.images["llm/n8n-llm"].companions[0].image == "example/n8n:2"

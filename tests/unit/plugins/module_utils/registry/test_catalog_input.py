@@ -13,9 +13,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import images as builtin_images
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import providers as builtin_providers
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import templates as builtin_templates
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import (
+    images as builtin_images, providers as builtin_providers, templates as builtin_templates,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
     effective_registry, plain_data, type_name,
 )
