@@ -11,13 +11,16 @@ listed with reasons in upstream-2026.deviations.yml.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
 import yaml
-
+from ansible_env import ansible_environ
 from test_parity import FIELDS, compose_config  # the parity test's Compose judge (same directory)
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
@@ -126,3 +129,82 @@ def test_every_deviation_names_an_upstream_file_and_a_reason() -> None:
     for dev in deviations():
         assert dev["example"] in FILES.values(), dev
         assert dev["field"] == "environment" and dev["reason"].strip(), dev
+
+
+# -- through ansible-playbook, as a user runs it ----------------------------------------------------------------
+
+PLAY = """\
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Render a catalog template
+      voiceops.avr.voice_compose:
+{args}
+"""
+
+
+def playbook(tmp_path: Path, collections_path: Path, args: str, extra: Dict[str, Any]) -> Tuple[int, Any, str]:
+    """Run one voice_compose task (``args``: its YAML lines, indented) with ``extra`` as extra vars."""
+    base = tmp_path / "ansible"
+    base.mkdir()
+    (base / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (base / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = false\nnocolor = true\n")
+    (base / "play.yml").write_text(PLAY.format(args=args))
+    (base / "vars.json").write_text(json.dumps(extra))
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(base / "inventory.yml"),
+                           str(base / "play.yml"), "-e", "@%s" % (base / "vars.json")], cwd=base,
+                          env=ansible_environ(base / "ansible.cfg", collections_path, base, "ansible.posix.json"),
+                          capture_output=True, text=True, timeout=300, check=False)
+    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"] if proc.stdout.strip() else {}
+    return proc.returncode, result, proc.stdout + proc.stderr
+
+
+def test_voice_compose_renders_the_catalog_file_on_generation_2025_09(tmp_path: Path, collections_path: Path) -> None:
+    keys = {"deepgram": "dg-test-key", "openai": "oa-test-key", "cartesia": "ca-test-key"}
+    args = "\n".join("        " + line for line in (
+        "template: cartesia", "project_dir: '{{ root }}/cartesia'", "catalog: '{{ catalog }}'",
+        "registry_version: '2025.09'", "provider_keys: '{{ keys }}'",
+        "env: {avr-tts-cartesia: {CARTESIA_VOICE_ID: voice-1}}"))
+    rc, result, output = playbook(tmp_path, collections_path, args, {
+        "root": str(tmp_path), "catalog": str(CATALOG), "keys": keys})
+    assert rc == 0, output
+    assert all(key not in output for key in keys.values()), "a provider key reached the output"
+    written = (tmp_path / "cartesia" / "docker-compose.yml").read_text()
+    reg = registry()
+    want = render(reg, reg.template("cartesia"), Inputs(deployment="cartesia", provider_keys=keys,
+                                                        env={"avr-tts-cartesia": {"CARTESIA_VOICE_ID": "voice-1"}}))
+    assert written == want.content
+    assert "# registry: 2025.09 sha256:%s\n" % reg.digest in written
+    assert result["registry_digest"] == reg.digest
+
+
+INLINE = """\
+        template: phone
+        project_dir: '{{{{ root }}}}/phone'
+        service_prefix: p
+        allow_missing: true
+        catalog:
+          images:
+            - role: service
+              name: avr-phone
+              image: agentvoiceresponse/avr-phone
+              env:
+                - {{name: AMI_URL, default: {tag}"http://{{{{service:avr-ami}}}}:6006"}}
+          templates:
+            - {{id: phone, stack: plain, extras: [service/avr-phone]}}"""
+
+
+def test_an_inline_catalog_token_needs_unsafe(tmp_path: Path, collections_path: Path) -> None:
+    rc, _result, output = playbook(tmp_path, collections_path, INLINE.format(tag="!unsafe "), {"root": str(tmp_path)})
+    assert rc == 0, output
+    doc = yaml.safe_load((tmp_path / "phone" / "docker-compose.yml").read_text())
+    assert doc["services"]["p-avr-phone"]["environment"]["AMI_URL"] == "http://p-avr-ami:6006"
+
+    untagged = tmp_path / "untagged"
+    untagged.mkdir()
+    rc, result, output = playbook(untagged, collections_path, INLINE.format(tag=""), {"root": str(untagged)})
+    assert rc != 0 and result.get("failed"), output
+    # Ansible itself templates the untagged string and fails on the token, before the action runs
+    assert "'catalog'" in result["msg"] and "Syntax error in template" in result["msg"], result["msg"]
+    assert not (untagged / "phone").exists(), "a file was written although the task failed"
