@@ -23,6 +23,7 @@ import yaml
 from ansible_env import ansible_environ
 from test_parity import FIELDS, compose_config  # the parity test's Compose judge (same directory)
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry import snapshot
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
@@ -91,6 +92,7 @@ def test_the_catalog_holds_what_upstream_2026_adds() -> None:
     core = next(img for img in reg.template("humeai").images if img.role == "core")
     assert core.var("HTTP_PORT") is not None and core.var("HTTP_PORT").default == "6001"  # type: ignore[union-attr]
     assert "HTTP_PORT" not in reg.images["core/avr-core"].var_names, "extend_env changed the registry's image"
+    assert snapshot.load(reg.snapshot()).digest == reg.digest, "a release could not re-render from its snapshot"
 
 
 @pytest.mark.parametrize("template_id", sorted(FILES))
