@@ -552,9 +552,9 @@ def _with_companions(catalog: "Catalog", images: Dict[str, Image], origin: Dict[
         done[key] = img if same else dataclasses.replace(img, companions=tuple(companions))
         return done[key]
 
-    for key in list(origin) + [k for k in images if k not in origin]:
+    for key in list(origin) + [k for k in images if k not in origin]:  # a cycle is reported at a catalog image
         resolve(key, ())
-    return done
+    return {key: done[key] for key in images}
 
 
 def _implied_providers(catalog: "Catalog", providers: Dict[str, Provider]) -> None:
