@@ -582,14 +582,16 @@ def _check_secret_providers(catalog: "Catalog", providers: Dict[str, Provider]) 
         provider = providers.get(var.provider or "")
         if not var.secret or provider is None or provider.env:
             return  # not secret, or unknown (Registry.check names it), or it takes a key
-        what = ("supplies a credential file (%r), not a key" % provider.file if provider.file
-                else "takes no key")
+        if provider.file:
+            raise RegistryError("%s.provider: provider %r supplies a credential file (%r), not a key, so secret "
+                                "variable %r could never be set; a variable that points at the file is not secret "
+                                "(drop secret: true)" % (where, provider.name, provider.file, var.name))
         if provider.name in declared:
             fix = "give catalog.providers[%d] env: %s" % (declared[provider.name], var.name)
         else:
             fix = "add a providers entry {name: %s, env: %s}" % (provider.name, var.name)
-        raise RegistryError("%s.provider: provider %r %s, so secret variable %r could never be set; %s"
-                            % (where, provider.name, what, var.name, fix))
+        raise RegistryError("%s.provider: provider %r takes no key, so secret variable %r could never be set; %s"
+                            % (where, provider.name, var.name, fix))
 
     for index, entry in enumerate(catalog.images):
         for pos, var in enumerate(entry.env):

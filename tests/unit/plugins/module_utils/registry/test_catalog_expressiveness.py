@@ -246,7 +246,8 @@ def test_a_secret_variable_of_a_keyless_provider_entry_is_refused() -> None:
 def test_a_secret_variable_of_a_file_provider_is_refused() -> None:
     msg = refused({"images": [image(env=[{"name": "G", "secret": True, "provider": "google"}])]})
     assert msg == ("catalog.images[0].env[0].provider: provider 'google' supplies a credential file ('google.json'), "
-                   "not a key, so secret variable 'G' could never be set; add a providers entry {name: google, env: G}")
+                   "not a key, so secret variable 'G' could never be set; a variable that points at the file is not "
+                   "secret (drop secret: true)")
 
 
 # -- companions -------------------------------------------------------------------------------------------
