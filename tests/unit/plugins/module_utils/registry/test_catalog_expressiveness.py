@@ -20,6 +20,8 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry imp
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, RenderError, plan, render
 
+#: the generation these catalogs are written on (frozen data: the built-in keys and schemas they name stay)
+GEN = "2025.09"
 SLOTS = {"asr": "asr/avr-asr-vosk", "llm": "llm/avr-llm-openai", "tts": "tts/avr-tts-deepgram"}
 
 
@@ -35,7 +37,7 @@ def template(**fields: Any) -> Dict[str, Any]:
     return entry
 
 
-def refused(data: Any, version: Any = None) -> str:
+def refused(data: Any, version: Any = GEN) -> str:
     with pytest.raises(RegistryError) as caught:
         effective_registry(copy.deepcopy(data), version)
     text = str(caught.value)
@@ -44,7 +46,7 @@ def refused(data: Any, version: Any = None) -> str:
 
 
 def rendered(data: Dict[str, Any], template_id: str = "t", **inputs: Any) -> Dict[str, Any]:
-    reg = effective_registry(copy.deepcopy(data))
+    reg = effective_registry(copy.deepcopy(data), GEN)
     return render(reg, reg.template(template_id), Inputs(template_id, allow_missing=True, **inputs)).document
 
 
@@ -98,7 +100,7 @@ HTTP_PORT = {"name": "HTTP_PORT", "default": "6001"}
 
 def test_extend_env_adds_a_variable_for_the_template_only() -> None:
     data = {"templates": [template(overrides={"avr-core": {"extend_env": [HTTP_PORT]}})]}
-    reg = effective_registry(copy.deepcopy(data))
+    reg = effective_registry(copy.deepcopy(data), GEN)
     core = next(img for img in reg.template("t").images if img.role == "core")
     assert core.var_names[-1] == "HTTP_PORT" and "HTTP_PORT" not in reg.images["core/avr-core"].var_names
     assert "HTTP_PORT" not in next(img for img in reg.template("openai").images if img.role == "core").var_names
@@ -212,7 +214,7 @@ KEYED = image(name="newco-asr", provider="newco",
 
 def test_a_provider_named_only_by_images_takes_the_key_its_secret_variable_asks_for() -> None:
     reg = effective_registry(copy.deepcopy({"images": [KEYED], "templates": [template(
-        images=dict(SLOTS, asr="asr/newco-asr"))]}))
+        images=dict(SLOTS, asr="asr/newco-asr"))]}), GEN)
     assert reg.providers["newco"].env == "NEWCO_KEY"
     tpl = reg.template("t")
     out = render(reg, tpl, Inputs("t", provider_keys={"newco": "nk-1", "openai": "o", "deepgram": "d"}))
@@ -224,13 +226,13 @@ def test_a_provider_named_only_by_images_takes_the_key_its_secret_variable_asks_
 
 def test_the_key_variable_of_a_provider_may_sit_in_another_catalog_image() -> None:
     tts = image(role="tts", name="newco-tts", env=[{"name": "NEWCO_TTS_KEY", "secret": True, "provider": "newco"}])
-    reg = effective_registry(copy.deepcopy({"images": [image(name="newco-asr", provider="newco"), tts]}))
+    reg = effective_registry(copy.deepcopy({"images": [image(name="newco-asr", provider="newco"), tts]}), GEN)
     assert reg.providers["newco"].env == "NEWCO_TTS_KEY"
 
 
 def test_a_provider_named_only_by_an_image_without_a_key_variable_takes_none() -> None:
     reg = effective_registry(copy.deepcopy({"images": [image(name="newco-asr", provider="newco")],
-                                            "templates": [template(images=dict(SLOTS, asr="asr/newco-asr"))]}))
+                                            "templates": [template(images=dict(SLOTS, asr="asr/newco-asr"))]}), GEN)
     assert reg.providers["newco"].needs_key is False
     with pytest.raises(RenderError) as err:
         render(reg, reg.template("t"), Inputs("t", allow_missing=True, provider_keys={"newco": "x"}))
@@ -258,16 +260,16 @@ WORKFLOW = {"role": "workflow", "name": "flow", "image": "example/flow:1", "tag_
 def test_a_companion_may_be_listed_after_the_image_that_names_it() -> None:
     llm = image(role="llm", name="flow-llm", port=6016, companions=["workflow/flow"])
     data = {"images": [llm, WORKFLOW], "templates": [template(images=dict(SLOTS, llm="llm/flow-llm"))]}
-    reg = effective_registry(copy.deepcopy(data))
+    reg = effective_registry(copy.deepcopy(data), GEN)
     assert reg.images["llm/flow-llm"].companions == (reg.images["workflow/flow"],)
     assert "flow" in rendered(data)["services"]
 
 
 def test_a_companion_replaced_later_in_the_catalog_is_the_one_used() -> None:
-    entry = {"role": "workflow", "name": "n8n", "service": builtin().images["workflow/n8n"].service,
+    entry = {"role": "workflow", "name": "n8n", "service": builtin(GEN).images["workflow/n8n"].service,
              "image": "example/n8n:2", "tag_policy": "upstream"}
     llm = image(role="llm", name="n8n-llm", port=6016, companions=["workflow/n8n"])
-    reg = effective_registry(copy.deepcopy({"images": [llm, entry]}))
+    reg = effective_registry(copy.deepcopy({"images": [llm, entry]}), GEN)
     assert reg.images["llm/n8n-llm"].companions[0].image == "example/n8n:2"
     assert reg.images["llm/avr-llm-n8n"].companions[0].image == "example/n8n:2"
 
@@ -340,7 +342,7 @@ def test_no_catalog_error_locates_an_entry_by_id() -> None:
 def test_a_tag_breaking_the_policy_names_the_catalog_tag_policy() -> None:
     def refs(**fields: Any) -> Any:
         reg = effective_registry(copy.deepcopy({"images": [image(image="example/x:7.1", **fields)], "templates": [
-            template(images=dict(SLOTS, asr="asr/x"))]}))
+            template(images=dict(SLOTS, asr="asr/x"))]}), GEN)
         return image_references(plan(reg, reg.template("t")).images, environment="dev")
 
     with pytest.raises(RegistryError) as err:
@@ -352,7 +354,7 @@ def test_a_tag_breaking_the_policy_names_the_catalog_tag_policy() -> None:
 
 
 def test_a_builtin_image_breaking_the_policy_names_it_too() -> None:
-    reg = builtin()
+    reg = builtin(GEN)
     with pytest.raises(RegistryError) as err:
         image_references(plan(reg, reg.template("openai")).images, environment="prod")
     assert str(err.value).endswith("or pin a digest; or give image 'core/avr-core' another tag_policy in a catalog")
