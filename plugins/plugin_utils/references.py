@@ -70,6 +70,6 @@ def image_references(images: Any, image_prefix: str = "", tag: Optional[str] = N
                 raise RegistryError("image_prefix: %r does not make %r a valid repository"
                                     % (image_prefix, ref.repository))
             ref = ImageReference(repository, ref.tag, ref.digest)
-        policies[img.tag_policy].check(ref, environment, where)
+        policies[img.tag_policy].check(ref, environment, where, img.key)
         result[service] = ref
     return result

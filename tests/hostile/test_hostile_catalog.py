@@ -142,8 +142,8 @@ for mount in ("/:/host", "/etc:/etc:ro", "/var/run/docker.sock:/var/run/docker.s
     add("host-path mount %s" % mount, catalog(volumes=[mount]), field="catalog.images[0].volumes[0]", value=mount)
 tpl = catalog()
 tpl["templates"][0]["overrides"] = {CUSTOM: {"add_volumes": ["/etc:/host-etc"]}}
-# checked once the template meets its images (built-in or catalog): named by template id and service
-add("host-path mount via add_volumes", tpl, field="templates[custom].overrides.%s.add_volumes[0]" % CUSTOM,
+# checked once the template meets its images (built-in or catalog): located like every catalog error
+add("host-path mount via add_volumes", tpl, field="catalog.templates[0].overrides.%s.add_volumes[0]" % CUSTOM,
     value="/etc:/host-etc")
 add("mount inside the project (control)", catalog(volumes=["./data:/data"]), ok=True, check=_has_custom)
 add("named volume (control)", catalog(volumes=["cache:/cache"]), ok=True, check=_has_custom)
@@ -167,6 +167,41 @@ for label, test in (("dollar", ["CMD-SHELL", "curl -f http://localhost:$PORT/hea
 add("health check with newline", catalog(healthcheck={"test": ["CMD", "a\nb"]}),
     field="catalog.images[0].healthcheck.test")
 add("command with newline", catalog(command=["run", "a\nb"]), field="catalog.images[0].command")
+
+# -- labels, extend_env, companions, wiring, slots ----------------------------------------------------------
+for label, value in (("a dollar", "traefik.rule=Host(`${HOST}`)"), ("a newline", "a=b\nc"), ("no '='", "traefik"),
+                     ("a key with a space", "a b=c"), ("a service token", "a={{service:avr-core}}")):
+    add("label with %s" % label, catalog(labels=["ok=1", value]), field="catalog.images[0].labels[1]", value=value)
+add("label key given twice", catalog(labels=["a=1", "a=2"]), field="catalog.images[0].labels[1]", value="a=2")
+
+
+def _labels_kept(project: Path, result: Dict[str, Any]) -> List[str]:
+    got = _service(project).get("labels")
+    want = ["traefik.enable=true", "traefik.http.routers.x.rule=Host(`a.localhost`)"]
+    return [] if got == want else ["labels reach the compose file as %r, not %r" % (got, want)]
+
+
+tpl = catalog(labels=["traefik.enable=true"])
+tpl["templates"][0]["overrides"] = {CUSTOM: {"add_labels": ["traefik.http.routers.x.rule=Host(`a.localhost`)"]}}
+add("image and template labels (control)", tpl, ok=True, check=_labels_kept)
+tpl = catalog(labels=["traefik.enable=true"])
+tpl["templates"][0]["overrides"] = {CUSTOM: {"add_labels": ["traefik.enable=false"]}}
+add("template label repeating an image label", tpl, field="catalog.templates[0].overrides.%s.add_labels[0]" % CUSTOM,
+    value="traefik.enable=false")
+tpl = catalog()
+tpl["templates"][0]["overrides"] = {CUSTOM: {"extend_env": [{"name": "LANGUAGE", "default": "fr"}]}}
+add("extend_env with a variable the image has", tpl,
+    field="catalog.templates[0].overrides.%s.extend_env[0].name" % CUSTOM, value="LANGUAGE")
+tpl = catalog()
+tpl["templates"][0]["overrides"] = {"avr-core": {"env": {"ASR_URL": "http://elsewhere:1/x"}}}
+add("template value of a wired core variable", tpl, field="catalog.templates[0].overrides.avr-core.env.ASR_URL",
+    value="http://elsewhere:1/x")
+tpl = catalog(companions=["workflow/flow"])
+tpl["images"].append({"role": "workflow", "name": "flow", "image": "example/flow", "companions": ["asr/%s" % CUSTOM]})
+add("companions in a cycle", tpl, field="catalog.images[0].companions[0]", value="workflow/flow")
+tpl = catalog()
+tpl["templates"][0]["images"]["service"] = "service/avr-phone"
+add("a service image in a template slot", tpl, field="catalog.templates[0].images", value="service")
 
 
 def test_catalog(ansible, seeded: Path, tmp_path: Path) -> None:

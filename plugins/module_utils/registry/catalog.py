@@ -3,9 +3,33 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """User catalogs: images, providers and templates added to (or replacing) the built-in ones.
 
-A catalog is validated with pydantic; any error names the field path
-(``catalog.images[0].port``) and the reason. pydantic is a controller-side
+A catalog is validated with pydantic; any error names the field path and the reason, always in
+one form: the entry's place in its catalog list, then field names and list positions
+(``catalog.images[0].env[1].default``, ``catalog.templates[2].overrides.avr-core.env.SYSTEM_MESSAGE``),
+also for what the registry's own checks find in catalog content. pydantic is a controller-side
 dependency, imported under a guard so that this file can be imported without it.
+
+What a catalog may say, and how its parts combine:
+
+- An image replaces the built-in image of the same role and name everywhere (templates, provider
+  selections, companions). ``companions`` name images by key (``role/name``) in any order within the
+  catalog; a cycle of companions is refused.
+- ``provider: X`` makes the image serve provider X for its role. A provider that no ``providers``
+  entry (and no built-in) defines is created: it takes a key when a catalog image has a secret
+  variable with ``provider: X`` (the first such variable names it), and none otherwise. A secret
+  variable whose provider takes no key (or supplies a credential file) is refused.
+- Role ``service`` is a supporting service outside the core's wiring (a reverse proxy, a browser
+  phone, a web UI); like ``app``, ``database`` and ``workflow`` it goes in a template's ``extras``,
+  never in ``images`` (the slots core, asterisk, ami, asr, tts, llm, sts).
+- ``labels`` (image) and ``add_labels`` (override) are compose labels ``KEY=VALUE`` on one line without
+  ``$``; an override's labels come after the image's and may not repeat one of its keys.
+- ``extend_env`` (override) adds variables to the image's schema for that template, under the rules
+  of an image's ``env``; a name the image already has is refused (set its value in ``env``).
+- An override may not set a variable of the core's wiring (``ASR_URL``, ``LLM_URL``, ``TTS_URL``,
+  ``STS_URL``) for a slot the stack fills: the stack sets it from the slot's image.
+- ``{{service:NAME}}`` tokens are resolved in env values only (``env[].default``,
+  ``extend_env[].default``, ``overrides.*.env``); ``labels``, ``add_labels``, ``command`` and
+  ``healthcheck.test`` refuse them.
 """
 
 from __future__ import annotations
@@ -18,10 +42,11 @@ import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
-    DNS_LABEL_MAX, NAME_RE, PORT_SPEC_RE, ROLES, SLOT_ROLES, VAR_RE, EnvVar, Healthcheck, Image, Network, Provider,
-    Probe, RegistryError, ServiceOverride, Template, text_problem, volume_problem,
+    DNS_LABEL_MAX, EXTRA_ROLES, NAME_RE, PORT_SPEC_RE, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_RE, EnvVar,
+    Healthcheck, Image, Network, Provider, Probe, RegistryError, ServiceOverride, Template, text_problem,
+    volume_problem,
 )
-from .registry import Registry, builtin, generation, image_class, label_problem
+from .registry import Registry, builtin, generation, image_class, label_problem, suggest
 from .. import layout
 from .stacks import merge_overrides
 from .tags import DEFAULT_POLICY, DIGEST_RE, TAG_RE
@@ -44,7 +69,19 @@ class FieldProblem(ValueError):
         self.field = field
 
 
-RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow"]
+class ItemProblem(ValueError):
+    """A list validator's problem with one item: the error is located at that item (and its ``field``)."""
+
+    def __init__(self, index: int, message: str, field: Optional[str] = None) -> None:
+        super(ItemProblem, self).__init__(message)
+        self.index = index
+        self.field = field
+
+
+RoleName = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow", "service"]
+
+#: The roles a template fills in ``images``: the base services and the core's slots (other roles go in extras).
+TEMPLATE_SLOTS: Tuple[str, ...] = ("core", "asterisk", "ami") + SLOT_ROLES
 
 
 def _texts(values: Any, allow_newlines: bool = False) -> Any:
@@ -65,13 +102,30 @@ def _plain_specs(values: List[str]) -> List[str]:
     return _texts(values)  # type: ignore[no-any-return]
 
 
+_TOKEN_PROBLEM = ("holds a {{service:...}} token, which is resolved in env values only (env defaults, extend_env "
+                  "defaults, overrides env); write the service name")
+
+
+def _no_tokens(values: List[str]) -> List[str]:
+    """Texts of fields that never resolve ``{{service:...}}`` tokens (a token would reach Compose as text)."""
+    for index, item in enumerate(values):
+        if isinstance(item, str) and SERVICE_TOKEN_RE.search(item):
+            raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM))
+    return values
+
+
 def _labels(values: List[str]) -> List[str]:
-    """Compose labels: KEY=VALUE, no interpolation, one line."""
-    for item in values:
+    """Compose labels: KEY=VALUE, no interpolation, one line, each key once."""
+    first: Dict[str, int] = {}
+    for index, item in enumerate(values):
         problem = label_problem(item)
         if problem:
-            raise ValueError("%r %s" % (item, problem))
-    return values
+            raise ItemProblem(index, "%r %s" % (item, problem))
+        key = item.partition("=")[0]
+        if key in first:
+            raise ItemProblem(index, "%r gives label %r a second time (first at position %d)" % (item, key, first[key]))
+        first[key] = index
+    return _no_tokens(values)
 
 
 _INTERNAL = re.compile(r" or instance of Catalog[A-Za-z]*")
@@ -129,6 +183,11 @@ if HAS_PYDANTIC:
         @classmethod
         def _value(cls, value: Any) -> Any:
             return _texts(value)
+
+        @field_validator("test")
+        @classmethod
+        def _test_tokens(cls, value: List[str]) -> List[str]:
+            return _no_tokens(value)
 
     class CatalogProbe(BaseModel):
         """A readiness probe of the health gate: ``{type: tcp, port: 5001}`` or ``{type: health}``."""
@@ -198,7 +257,12 @@ if HAS_PYDANTIC:
         @field_validator("command")
         @classmethod
         def _value(cls, value: Any) -> Any:
-            return _texts(value)
+            return _no_tokens(_texts(value))
+
+        @field_validator("env")
+        @classmethod
+        def _env_names(cls, value: List["CatalogVar"]) -> List["CatalogVar"]:
+            return _unique_vars(value)
 
         @field_validator("platform")
         @classmethod
@@ -245,6 +309,11 @@ if HAS_PYDANTIC:
         extend_env: List[CatalogVar] = []
         add_labels: List[str] = []
 
+        @field_validator("extend_env")
+        @classmethod
+        def _env_names(cls, value: List[CatalogVar]) -> List[CatalogVar]:
+            return _unique_vars(value)
+
         @field_validator("add_labels")
         @classmethod
         def _labels(cls, value: List[str]) -> List[str]:
@@ -288,16 +357,39 @@ if HAS_PYDANTIC:
         id: str = Field(pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         description: str = ""
         stack: Literal["modular", "sts", "plain"]
-        images: Dict[RoleName, Optional[str]] = {}
+        images: Dict[str, Optional[str]] = {}
         extras: List[str] = []
         overrides: Dict[str, CatalogOverride] = {}
         network: CatalogNetwork = CatalogNetwork()
+
+        @field_validator("images")
+        @classmethod
+        def _slots(cls, value: Dict[str, Optional[str]]) -> Dict[str, Optional[str]]:
+            for role in value:
+                if role in TEMPLATE_SLOTS:
+                    continue
+                if role in EXTRA_ROLES:
+                    raise ValueError("%r is not a slot: an image of role %r goes in extras (images takes %s)"
+                                     % (role, role, ", ".join(TEMPLATE_SLOTS)))
+                raise ValueError("%r is not a slot (images takes %s)" % (role, ", ".join(TEMPLATE_SLOTS)))
+            return value
 
     class Catalog(BaseModel):
         model_config = _STRICT
         images: List[CatalogImage] = []
         providers: List[CatalogProvider] = []
         templates: List[CatalogTemplate] = []
+
+
+def _unique_vars(values: List[Any]) -> List[Any]:
+    """Variables of one env list, each name once (a second one is located at its ``name``)."""
+    first: Dict[str, int] = {}
+    for index, var in enumerate(values):
+        if var.name in first:
+            raise ItemProblem(index, "%r is listed twice (first at position %d)" % (var.name, first[var.name]),
+                              "name")
+        first[var.name] = index
+    return values
 
 
 def _location(loc: Tuple[Any, ...]) -> str:
@@ -351,7 +443,11 @@ def validate(data: Any) -> "Catalog":
             msg = _INTERNAL.sub("", err["msg"].replace("\n", " "))
             if err["type"] == "value_error":  # our own validators: the message quotes the value
                 cause = (err.get("ctx") or {}).get("error")
-                loc = tuple(err["loc"]) + ((cause.field,) if isinstance(cause, FieldProblem) else ())
+                loc = tuple(err["loc"])
+                if isinstance(cause, FieldProblem):
+                    loc += (cause.field,)
+                elif isinstance(cause, ItemProblem):
+                    loc += (cause.index,) + ((cause.field,) if cause.field else ())
                 problems.append("%s: %s" % (_location(loc), msg[len("Value error, "):]
                                             if msg.startswith("Value error, ") else msg))
             elif err["loc"] and err["loc"][-1] == "default":  # an env default may belong to a secret variable
@@ -389,16 +485,11 @@ def _var(v: "CatalogVar") -> EnvVar:
     return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description)
 
 
-def _image(entry: "CatalogImage", index: int, images: Dict[str, Image], base: Registry) -> Image:
+def _image(entry: "CatalogImage", index: int, base: Registry) -> Image:
+    """The image of catalog entry ``index``, without its companions (``_with_companions`` adds them)."""
     if entry.tag_policy not in base.tag_policies:
         raise RegistryError("catalog.images[%d].tag_policy: unknown tag policy %r; choose from: %s"
                             % (index, entry.tag_policy, ", ".join(sorted(base.tag_policies))))
-    companions = []
-    for pos, key in enumerate(entry.companions):
-        comp = images.get(key)
-        if comp is None:
-            raise RegistryError("catalog.images[%d].companions[%d]: unknown image %r" % (index, pos, key))
-        companions.append(comp)
     for pos, spec in enumerate(entry.volumes):
         problem = volume_problem(spec, tuple(entry.host_paths))
         if problem:
@@ -414,13 +505,101 @@ def _image(entry: "CatalogImage", index: int, images: Dict[str, Image], base: Re
         command=tuple(entry.command),
         healthcheck=None if hc is None else Healthcheck(tuple(hc.test), hc.interval, hc.timeout, hc.retries,
                                                         hc.start_period),
-        depends_on=tuple(entry.depends_on.items()), companions=tuple(companions),
+        depends_on=tuple(entry.depends_on.items()), companions=(),
         tag_policy=entry.tag_policy, pinned_tag=entry.pinned_tag, pinned_digest=entry.pinned_digest,
         host_paths=tuple(entry.host_paths),
         probes=None if entry.probes is None else tuple(Probe(p.type, p.port) for p in entry.probes),
         labels=tuple(entry.labels),
     )
     return img
+
+
+def _with_companions(catalog: "Catalog", images: Dict[str, Image], origin: Dict[str, int]) -> Dict[str, Image]:
+    """``images`` with every image's companions taken from ``images`` itself, so that a catalog names
+    companions in any order and an image whose companion the catalog replaced comes with the new one.
+
+    ``origin`` maps the key of each catalog image to its catalog index; a catalog image lists its
+    companions by key, any other image keeps the keys of its own companions. A cycle is refused.
+    """
+    def companion_keys(key: str) -> List[str]:
+        if key in origin:
+            return list(catalog.images[origin[key]].companions)
+        return [c.key for c in images[key].companions]
+
+    for key, index in origin.items():
+        for pos, comp in enumerate(companion_keys(key)):
+            if comp not in images:
+                raise RegistryError("catalog.images[%d].companions[%d]: unknown image %r%s"
+                                    % (index, pos, comp, suggest(comp, images)))
+    done: Dict[str, Image] = {}
+
+    def resolve(key: str, trail: Tuple[str, ...]) -> Image:
+        found = done.get(key)
+        if found is not None:
+            return found
+        img = images[key]
+        companions = []
+        for comp in companion_keys(key):
+            if comp in trail + (key,):
+                cycle = trail[trail.index(comp):] + (key, comp) if comp in trail else (key, comp)
+                at = next(k for k in cycle if k in origin)
+                pos = companion_keys(at).index(cycle[cycle.index(at) + 1])
+                raise RegistryError("catalog.images[%d].companions[%d]: %r makes a cycle of companions (%s); an image "
+                                    "cannot come with itself" % (origin[at], pos, cycle[cycle.index(at) + 1],
+                                                                 " -> ".join(cycle)))
+            companions.append(resolve(comp, trail + (key,)))
+        same = len(companions) == len(img.companions) and all(a is b for a, b in zip(companions, img.companions))
+        done[key] = img if same else dataclasses.replace(img, companions=tuple(companions))
+        return done[key]
+
+    for key in list(origin) + [k for k in images if k not in origin]:  # a cycle is reported at a catalog image
+        resolve(key, ())
+    return {key: done[key] for key in images}
+
+
+def _implied_providers(catalog: "Catalog", providers: Dict[str, Provider]) -> None:
+    """Create the providers that catalog images serve (``provider:``) without a ``providers`` entry.
+
+    Such a provider takes a key when a catalog image has a secret variable with that provider (the
+    first one names it, as ``env`` of a provider entry would); otherwise it takes none.
+    """
+    secret_vars = [var for entry in catalog.images for var in entry.env if var.secret and var.provider]
+    secret_vars += [var for tentry in catalog.templates for ovr in tentry.overrides.values()
+                    for var in ovr.extend_env if var.secret and var.provider]
+    for entry in catalog.images:
+        name = entry.provider
+        if not name or name in providers:
+            continue
+        key_var = next((var.name for var in secret_vars if var.provider == name), None)
+        providers[name] = Provider(name, "Provider of catalog image %s/%s." % (entry.role, entry.name), key_var)
+
+
+def _check_secret_providers(catalog: "Catalog", providers: Dict[str, Provider]) -> None:
+    """Refuse a secret variable whose provider takes no key: no provider_keys entry could ever fill it."""
+    declared = {prov.name: index for index, prov in enumerate(catalog.providers)}
+
+    def check(var: "CatalogVar", where: str) -> None:
+        provider = providers.get(var.provider or "")
+        if not var.secret or provider is None or provider.env:
+            return  # not secret, or unknown (Registry.check names it), or it takes a key
+        if provider.file:
+            raise RegistryError("%s.provider: provider %r supplies a credential file (%r), not a key, so secret "
+                                "variable %r could never be set; a variable that points at the file is not secret "
+                                "(drop secret: true)" % (where, provider.name, provider.file, var.name))
+        if provider.name in declared:
+            fix = "give catalog.providers[%d] env: %s" % (declared[provider.name], var.name)
+        else:
+            fix = "add a providers entry {name: %s, env: %s}" % (provider.name, var.name)
+        raise RegistryError("%s.provider: provider %r takes no key, so secret variable %r could never be set; %s"
+                            % (where, provider.name, var.name, fix))
+
+    for index, entry in enumerate(catalog.images):
+        for pos, var in enumerate(entry.env):
+            check(var, "catalog.images[%d].env[%d]" % (index, pos))
+    for index, tentry in enumerate(catalog.templates):
+        for service, ovr in tentry.overrides.items():
+            for pos, var in enumerate(ovr.extend_env):
+                check(var, "catalog.templates[%d].overrides.%s.extend_env[%d]" % (index, service, pos))
 
 
 def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], base: Registry) -> Template:
@@ -446,9 +625,9 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], ba
         img = images.get(key)
         if img is None:
             missing.append(key)
-        elif img.role in SLOT_ROLES or img.role in ("core", "asterisk", "ami"):
-            raise RegistryError("%s.extras[%d]: image %r has role %r, which goes in images.%s"
-                                % (where, pos, key, img.role, img.role))
+        elif img.role not in EXTRA_ROLES:
+            raise RegistryError("%s.extras[%d]: image %r has role %r, which goes in images.%s (extras takes %s)"
+                                % (where, pos, key, img.role, img.role, ", ".join(EXTRA_ROLES)))
         else:
             extras.append(img)
     overrides = tuple(
@@ -459,9 +638,27 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], ba
     if entry.stack != "plain":
         overrides = merge_overrides(base.stack_defaults[entry.stack], overrides)
     net = entry.network
-    return Template(id=entry.id, description=entry.description, stack=entry.stack, extras=tuple(extras),
-                    overrides=overrides, network=Network(net.name, net.driver, net.subnet),
-                    missing_images=tuple(missing), **slots)
+    tpl = Template(id=entry.id, description=entry.description, stack=entry.stack, extras=tuple(extras),
+                   overrides=overrides, network=Network(net.name, net.driver, net.subnet),
+                   missing_images=tuple(missing), **slots)
+    services = {img.service_name: img for img in tpl.registry_images}
+    for name, ovr in entry.overrides.items():
+        img = services.get(name)
+        if img is None:
+            continue  # Registry.check names the service the stack lacks
+        for pos, var in enumerate(ovr.extend_env):
+            if var.name in img.var_names:
+                raise RegistryError("%s.overrides.%s.extend_env[%d].name: %r: image %r already has this variable; "
+                                    "set its value in overrides.%s.env instead" % (where, name, pos, var.name, img.key,
+                                                                                  name))
+        own = {label.partition("=")[0] for label in img.labels}
+        for pos, label in enumerate(ovr.add_labels):
+            key = label.partition("=")[0]
+            if key in own:
+                raise RegistryError("%s.overrides.%s.add_labels[%d]: %r gives label %r, which image %r already sets; "
+                                    "a template adds labels, it does not replace the image's (replace the image in "
+                                    "the catalog to change it)" % (where, name, pos, label, key, img.key))
+    return tpl
 
 
 def _rebind(tpl: Template, images: Dict[str, Image], replaced: Set[str]) -> Template:
@@ -475,6 +672,50 @@ def _rebind(tpl: Template, images: Dict[str, Image], replaced: Set[str]) -> Temp
             changes[role] = images[img.key]
     changes["extras"] = tuple(images[img.key] if img.key in replaced else img for img in tpl.extras)
     return dataclasses.replace(tpl, **changes)
+
+
+_ENTRY = re.compile(r"^(images|templates)\[([^\]]+)\](.*)$", re.S)
+_VAR_PATH = re.compile(r"^\.env\.([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.S)
+_EXTEND_PATH = re.compile(r"^\.overrides\.([^.:\s]+)\.extend_env\.([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.S)
+
+
+def _in_catalog(message: str, catalog: "Catalog", templates: Dict[str, Template], replaced: Set[str]) -> str:
+    """A Registry.check message about catalog content, located in the catalog the way validation locates
+    its errors (``catalog.images[3].env[1].provider``, ``catalog.templates[0].overrides...``)."""
+    match = _ENTRY.match(message)
+    if match is None:
+        return "catalog: %s" % message
+    section, key, rest = match.groups()
+    if section == "images":
+        index = next((i for i, e in enumerate(catalog.images) if "%s/%s" % (e.role, e.name) == key), None)
+        if index is None:
+            return "catalog: built-in image %r: %s" % (key, message)
+        var = _VAR_PATH.match(rest)
+        if var is not None:
+            pos = next((p for p, v in enumerate(catalog.images[index].env) if v.name == var.group(1)), None)
+            if pos is not None:
+                rest = ".env[%d]%s" % (pos, var.group(2))
+        return "catalog.images[%d]%s" % (index, rest)
+    index = next((i for i, e in enumerate(catalog.templates) if e.id == key), None)
+    if index is None:
+        tpl = templates.get(key)
+        used = [img for img in (tpl.images if tpl is not None else ()) if img.key in replaced]
+        named = [img for img in used if rest.startswith(".overrides.%s." % img.service_name)]
+        culprit: Optional[Image] = (named or used)[0] if (named or used) else None
+        at = next((i for i, e in enumerate(catalog.images)
+                   if culprit is not None and "%s/%s" % (e.role, e.name) == culprit.key), None)
+        if culprit is None or at is None:
+            return "catalog: %s" % message
+        return ("catalog.images[%d]: replacing image %r breaks built-in template %r (its %s)"
+                % (at, culprit.key, key, rest.lstrip(".")))
+    ext = _EXTEND_PATH.match(rest)
+    if ext is not None:
+        service, name, tail = ext.groups()
+        ovr = catalog.templates[index].overrides.get(service)
+        pos = next((p for p, v in enumerate(ovr.extend_env) if v.name == name), None) if ovr else None
+        if pos is not None:
+            rest = ".overrides.%s.extend_env[%d]%s" % (service, pos, tail)
+    return "catalog.templates[%d]%s" % (index, rest)
 
 
 def catalog_digest(data: Any) -> str:
@@ -505,33 +746,23 @@ def effective_registry(data: Any = None, version: Optional[str] = None) -> Regis
     providers = dict(base.providers)
     for prov in catalog.providers:
         providers[prov.name] = Provider(prov.name, prov.description, prov.env, prov.file)
-    role_providers = {role: dict(m) for role, m in base.role_providers.items()}
-    replaced: Set[str] = set()
+    origin: Dict[str, int] = {}
     for index, entry in enumerate(catalog.images):
-        img = _image(entry, index, images, base)
+        if entry.provider and entry.role not in SLOT_ROLES:
+            raise RegistryError("catalog.images[%d].provider: only %s images serve a provider (this one has role %r)"
+                                % (index, "/".join(SLOT_ROLES), entry.role))
+        img = _image(entry, index, base)
         images[img.key] = img
-        replaced.add(img.key)
+        origin[img.key] = index
+    images = _with_companions(catalog, images, origin)
+    replaced = {key for key, img in images.items() if base.images.get(key) is not img}
+    _implied_providers(catalog, providers)
+    _check_secret_providers(catalog, providers)
+    role_providers = {role: {name: images[img.key] for name, img in m.items()}
+                      for role, m in base.role_providers.items()}
+    for entry in catalog.images:
         if entry.provider:
-            if img.role not in SLOT_ROLES:
-                raise RegistryError("catalog.images[%d].provider: only %s images serve a provider"
-                                    % (index, "/".join(SLOT_ROLES)))
-            role_providers[img.role][entry.provider] = img
-            if entry.provider not in providers:
-                providers[entry.provider] = Provider(entry.provider, "Provider of catalog image %s." % img.key)
-    # Images whose companions the catalog replaced take the new companions (until nothing changes).
-    pending = True
-    while pending:
-        pending = False
-        for image_key, img in list(images.items()):
-            if any(images[c.key] is not c for c in img.companions):
-                images[image_key] = dataclasses.replace(img, companions=tuple(images[c.key] for c in img.companions))
-                replaced.add(image_key)
-                pending = True
-    # Provider maps follow replaced images.
-    for mapping in role_providers.values():
-        for name, img in list(mapping.items()):
-            if img.key in replaced:
-                mapping[name] = images[img.key]
+            role_providers[entry.role][entry.provider] = images["%s/%s" % (entry.role, entry.name)]
     templates = {tid: _rebind(tpl, images, replaced) for tid, tpl in base.templates.items()}
     for index, tentry in enumerate(catalog.templates):
         templates[tentry.id] = _template(tentry, index, images, base)
@@ -539,7 +770,7 @@ def effective_registry(data: Any = None, version: Optional[str] = None) -> Regis
         registry = Registry(list(images.values()), list(templates.values()), providers, role_providers,
                             generation=generation(base.generation), catalog=digest)
     except RegistryError as exc:
-        raise RegistryError("catalog: %s" % exc) from None
+        raise RegistryError(_in_catalog(str(exc), catalog, templates, replaced)) from None
     _CACHE[cache_key] = registry
     return registry
 

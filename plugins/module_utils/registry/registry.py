@@ -37,8 +37,8 @@ STACK_SLOTS: Mapping[str, Tuple[Role, ...]] = {"modular": ("asr", "llm", "tts"),
 def label_problem(label: str) -> Optional[str]:
     """Why the compose label ``label`` (``KEY=VALUE``) is refused (None when it is not)."""
     key, sep, value = label.partition("=")
-    if not sep or not key or key != key.strip():
-        return "is not KEY=VALUE"
+    if not sep or not key or any(char.isspace() for char in key):
+        return "is not KEY=VALUE (a key without spaces, '=', then the value)"
     if "$" in label:
         return "contains '$' (compose would interpolate it)"
     return text_problem(label)
@@ -262,8 +262,8 @@ class Registry:
             for extra in ovr.extend_env:
                 field_ = "%s.overrides.%s.extend_env.%s" % (where, name, extra.name)
                 if extra.name in img.var_names:
-                    raise RegistryError("%s: image %r already has this variable; set its value in env"
-                                        % (field_, img.key))
+                    raise RegistryError("%s: image %r already has variable %r; set its value in overrides.%s.env "
+                                        "instead" % (field_, img.key, extra.name, name))
                 if extra.secret and not (extra.provider or extra.secret_name):
                     raise RegistryError("%s: a secret variable needs a provider or a secret_name" % field_)
                 if extra.secret and extra.provider and extra.provider not in self.providers:
@@ -278,7 +278,7 @@ class Registry:
                 if value is not None and text_problem(value):
                     raise RegistryError("%s.overrides.%s.env.%s: %r %s"
                                         % (where, name, var, value, text_problem(value)))
-            for var, _value in ovr.env:
+            for var, value in ovr.env:
                 if var not in schema:
                     raise RegistryError("%s.overrides.%s.env.%s: image %r has no such variable%s"
                                         % (where, name, var, img.key, suggest(var, schema)))
@@ -286,9 +286,11 @@ class Registry:
                     raise RegistryError("%s.overrides.%s.env.%s: secret variables take no template value"
                                         % (where, name, var))
                 if img is tpl.core and var in wired:
-                    raise RegistryError("%s.overrides.%s.env.%s: the stack sets it from its %s image (the core's "
-                                        "wiring), so a template value would be replaced; choose the %s image instead"
-                                        % (where, name, var, wired[var], wired[var]))
+                    raise RegistryError("%s.overrides.%s.env.%s: %s is refused: the stack sets %s from its %s image "
+                                        "(the core's wiring), which would replace a template value; to reach another "
+                                        "%s service, name its image in images.%s"
+                                        % (where, name, var, "null (dropping it)" if value is None else repr(value),
+                                           var, wired[var], wired[var], wired[var]))
             for key in ovr.unset:
                 if key not in ("platform", "ports", "restart", "volumes"):
                     raise RegistryError("%s.overrides.%s.unset: cannot unset %r" % (where, name, key))

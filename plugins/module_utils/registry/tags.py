@@ -134,8 +134,12 @@ class TagPolicy:
         raise RegistryError("tag_environment: %r is not an environment; choose from: %s"
                             % (environment, ", ".join(ENVIRONMENTS)))
 
-    def check(self, ref: ImageReference, environment: str, where: str) -> None:
-        """Refuse ``ref`` when its tag breaks the policy in ``environment`` (a bare digest passes)."""
+    def check(self, ref: ImageReference, environment: str, where: str, image: Optional[str] = None) -> None:
+        """Refuse ``ref`` when its tag breaks the policy in ``environment`` (a bare digest passes).
+
+        ``image`` (the image's key) is named in the message: any image, built-in or not, follows the
+        tag policy its catalog entry sets (a catalog entry with its role and name replaces a built-in one).
+        """
         patterns = self.patterns(environment)
         if ref.digest and ref.tag is None:
             return
@@ -144,8 +148,10 @@ class TagPolicy:
             return
         allowed = ", ".join("%s (e.g. %s)" % (p.name, p.example) for p in patterns)
         implicit = " (no tag means latest)" if ref.tag is None else ""
+        other = ("; or give image %r another tag_policy in a catalog" % image if image
+                 else "; or give the image another tag_policy in a catalog")
         raise RegistryError("%s: tag %r%s breaks tag policy %r for environment %r: allowed are %s, "
-                            "or pin a digest" % (where, tag, implicit, self.name, environment, allowed))
+                            "or pin a digest%s" % (where, tag, implicit, self.name, environment, allowed, other))
 
 
 AVR = TagPolicy(

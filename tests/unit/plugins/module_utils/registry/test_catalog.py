@@ -144,15 +144,15 @@ def test_invalid_catalog_names_the_field(data: Any, message: str) -> None:
     (with_template(extras=["asr/avr-asr-deepgram"]),
      r"^catalog\.templates\[0\]\.extras\[0\]: image 'asr/avr-asr-deepgram' has role 'asr', which goes in images\.asr"),
     (with_template(stack="sts", images={"sts": "sts/avr-sts-openai", "asr": "asr/avr-asr-vosk"}),
-     r"^catalog: templates\[t\]\.images\.asr: a sts stack has no asr image$"),
+     r"^catalog\.templates\[0\]\.images\.asr: a sts stack has no asr image$"),
     (with_template(overrides={"avr-llm-openai": {"env": {"OPENAI_MODLE": "x"}}}),
      r"env\.OPENAI_MODLE: image 'llm/avr-llm-openai' has no such variable; did you mean 'OPENAI_MODEL'\?$"),
     (with_template(overrides={"avr-llm-openai": {"env": {"OPENAI_API_KEY": "sk"}}}),
      r"env\.OPENAI_API_KEY: secret variables take no template value"),
-    (with_image(port=None), r"^catalog: images\[asr/x\]\.port: a asr image needs port$"),
-    (with_image(role="sts", port=6000), r"^catalog: images\[sts/x\]\.ws_port: an sts image needs ws_port$"),
+    (with_image(port=None), r"^catalog\.images\[0\]\.port: a asr image needs port$"),
+    (with_image(role="sts", port=6000), r"^catalog\.images\[0\]\.ws_port: an sts image needs ws_port$"),
     (with_image(env=[{"name": "KEY", "secret": True, "provider": "opnai"}]),
-     r"env\.KEY\.provider: unknown provider 'opnai'; did you mean 'openai'\?$"),
+     r"^catalog\.images\[0\]\.env\[0\]\.provider: unknown provider 'opnai'; did you mean 'openai'\?$"),
 ])
 def test_catalog_data_is_checked_by_role_and_schema_at_runtime(data: Any, message: str) -> None:
     with pytest.raises(RegistryError, match=message):

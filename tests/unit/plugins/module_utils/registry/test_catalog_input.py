@@ -13,9 +13,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import images as builtin_images
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import providers as builtin_providers
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import templates as builtin_templates
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations.g2025_09 import (
+    images as builtin_images, providers as builtin_providers, templates as builtin_templates,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import (
     effective_registry, plain_data, type_name,
 )
@@ -168,7 +168,7 @@ def test_a_host_path_outside_the_project_is_refused(spec: str) -> None:
                           % (spec, spec.split(":")[0])), msg
     assert "host_paths" in msg
     msg = refused({"templates": [template(overrides={"avr-core": {"add_volumes": [spec]}})]})
-    assert msg.startswith("catalog: templates[acme].overrides.avr-core.add_volumes[0]: %r mounts host path" % spec), msg
+    assert msg.startswith("catalog.templates[0].overrides.avr-core.add_volumes[0]: %r mounts host path" % spec), msg
 
 
 @pytest.mark.parametrize("spec", OUTSIDE)

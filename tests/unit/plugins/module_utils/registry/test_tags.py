@@ -286,9 +286,10 @@ def test_upstream_policy(tag: Optional[str], dev: bool, prod: bool) -> None:
 
 def test_latest_in_prod_names_field_value_kinds_and_example() -> None:
     with pytest.raises(RegistryError) as err:
-        AVR.check(ImageReference("agentvoiceresponse/avr-core", "latest"), "prod", "tags.avr-core")
+        AVR.check(ImageReference("agentvoiceresponse/avr-core", "latest"), "prod", "tags.avr-core", "core/avr-core")
     assert str(err.value) == ("tags.avr-core: tag 'latest' breaks tag policy 'avr' for environment 'prod': "
-                              "allowed are release vX.Y.Z (e.g. v1.4.0), or pin a digest")
+                              "allowed are release vX.Y.Z (e.g. v1.4.0), or pin a digest; or give image "
+                              "'core/avr-core' another tag_policy in a catalog")
 
 
 def test_an_untagged_reference_counts_as_latest_and_says_so() -> None:
@@ -308,7 +309,7 @@ def test_a_dev_refusal_lists_every_allowed_kind_with_an_example() -> None:
     assert "(no tag means latest)" not in msg
     for kind in ("dev build (e.g. dev-20261122093000)", "release vX.Y.Z (e.g. v1.4.0)", "latest (e.g. latest)"):
         assert kind in msg
-    assert msg.endswith("or pin a digest")
+    assert msg.endswith("or pin a digest; or give the image another tag_policy in a catalog")
 
 
 def test_an_upstream_prod_refusal_names_the_version_kind() -> None:
