@@ -54,10 +54,13 @@ MAX_HOSTS = 30
 HOSTS_PER_WORKER = 10
 FLEET_KEYS = {"ultravox": "ux-test-not-real-fleet-0001"}
 #: What each host deploys unless the test module sets FLEET_VARS: the ultravox speech-to-speech
-#: template (avr-core, avr-asterisk, avr-ami, avr-sts-ultravox). The ports of `host_vars` cover the
-#: services that publish in it (and in every template but n8n and app).
+#: template of generation 2025.09 (avr-core, avr-asterisk, avr-ami, avr-sts-ultravox; the fleet tests
+#: prove the release machinery, test_generation_upgrade.py and test_stack_up.py run the newest
+#: generation). The ports of `host_vars` cover the services that publish in it (and in every 2025.09
+#: template but n8n and app).
 DEPLOY_VARS: Dict[str, Any] = {
     "stack_template": "ultravox",
+    "stack_registry_version": "2025.09",
     "stack_provider_keys": FLEET_KEYS,
     "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-fleet"}},
     "stack_wait_timeout": 90,

@@ -62,7 +62,7 @@ HEALTHCHECK = {
 
 def _catalog(healthcheck: bool = False) -> Dict[str, Any]:
     """The built-in core with STANDIN_FAULTS (and optionally the stand-in's health check)."""
-    core = image_data(builtin().images["core/avr-core"])
+    core = image_data(builtin("2025.09").images["core/avr-core"])  # the fleet runs 2025.09
     del core["key"]
     core["env"].append({"name": "STANDIN_FAULTS", "description": "stand-in faults per version"})
     if healthcheck:

@@ -15,8 +15,6 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List
 
-import pytest
-
 from test_stack_up import PLAYBOOK, down, local_registry, play, project_containers, recap  # noqa: F401
 
 ROLLBACK = PLAYBOOK.parent / "rollback_local.yml"
@@ -64,7 +62,8 @@ def test_a_running_deployment_moves_to_a_newer_generation_as_a_release_and_back(
         run(collections_path, tmp_path, stack_registry_version="2025.09")
         first = services(project)
         assert sorted(first) == ["itg-avr-ami", "itg-avr-asterisk", "itg-avr-core", "itg-avr-sts-ultravox"]
-        assert header_generation(project_dir) == "2025.09" and current_record(project_dir)["registry_version"] == "2025.09"
+        assert header_generation(project_dir) == "2025.09"
+        assert current_record(project_dir)["registry_version"] == "2025.09"
         release_2025 = (project_dir / "current").resolve().name
         files: List[bytes] = [(project_dir / "docker-compose.yml").read_bytes(),
                               (project_dir / "registry.json").read_bytes()]
@@ -74,7 +73,8 @@ def test_a_running_deployment_moves_to_a_newer_generation_as_a_release_and_back(
                    stack_ports=PORTS_2026)
         assert recap(proc)["changed"] > 0
         assert services(project) == first
-        assert [(project_dir / "docker-compose.yml").read_bytes(), (project_dir / "registry.json").read_bytes()] == files
+        now = [(project_dir / "docker-compose.yml").read_bytes(), (project_dir / "registry.json").read_bytes()]
+        assert now == files
 
         # the move: a release like any other, through the health gate
         run(collections_path, tmp_path, stack_registry_version="2026.06", stack_ports=PORTS_2026)

@@ -16,20 +16,24 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import newest
+
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 KEYS = {"openai": "sk-loop-not-real-0001", "deepgram": "dg-loop-not-real-0002", "ultravox": "ux-loop-not-real-0003"}
 
 DEPLOYMENTS: List[Dict[str, Any]] = [
     {"stack_template": "openai", "stack_deployment": "loop-one", "stack_service_prefix": "lp1",
      "stack_subnet": "172.31.121.0/24",
-     "stack_ports": {"avr-core": ["27001:5001"], "avr-asterisk": ["27060:5060"], "avr-ami": ["27006:6006"]}},
+     "stack_ports": {"avr-core": ["27001:5001"], "avr-asterisk": ["27060:5060"], "avr-ami": ["27006:6006"],
+                     "avr-phone": ["27080:80"]}},
     {"stack_kind": "sts", "stack_providers": {"sts": "ultravox"}, "stack_deployment": "loop-two",
-     "stack_service_prefix": "lp2", "stack_subnet": "172.31.122.0/24",
+     "stack_service_prefix": "lp2", "stack_subnet": "172.31.122.0/24", "stack_registry_version": "2025.09",
      "stack_ports": {"avr-core": ["27101:5001"], "avr-asterisk": ["27160:5060"], "avr-ami": []},
      "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-loop-two"}}, "stack_sip_port": 5061},
     {"stack_template": "ultravox", "stack_deployment": "loop-three", "stack_service_prefix": "lp3",
      "stack_subnet": "172.31.123.0/24", "stack_ami_password": "given-ami-password-three",
-     "stack_ports": {"avr-core": ["27201:5001"], "avr-asterisk": ["27260:5060"], "avr-ami": []},
+     "stack_ports": {"avr-core": ["27201:5001"], "avr-asterisk": ["27260:5060"], "avr-ami": [],
+                     "avr-phone": ["27280:80"]},
      "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-loop-three"}}},
 ]
 
@@ -50,6 +54,7 @@ PLAYBOOK = """---
         stack_service_prefix: "{{ item.stack_service_prefix }}"
         stack_subnet: "{{ item.stack_subnet }}"
         stack_ports: "{{ item.stack_ports }}"
+        stack_registry_version: "{{ item.stack_registry_version | default('') }}"
         stack_env: "{{ item.stack_env | default({}) }}"
         stack_sip_port: "{{ item.stack_sip_port | default(5060) }}"
         stack_ami_password: "{{ item.stack_ami_password | default('') }}"
@@ -105,6 +110,10 @@ def test_role_in_a_loop_keeps_each_deployment_to_its_own_inputs(tmp_path: Path, 
             name, project = dep["stack_deployment"], root / dep["stack_deployment"]
             compose = (project / "docker-compose.yml").read_text()
             assert "\nname: %s\n" % name in compose
+            # its own registry generation (2025.09 when it asks, else the newest: with the browser phone)
+            generation = dep.get("stack_registry_version") or newest()
+            assert "# registry: %s sha256:" % generation in compose
+            assert ("%s-avr-phone" % dep["stack_service_prefix"] in compose) == (generation != "2025.09")
             others = [d["stack_deployment"] for d in DEPLOYMENTS if d is not dep]
             assert not any(("%s-" % d["stack_service_prefix"]) in compose for d in DEPLOYMENTS if d is not dep)
             # its own containers run, in its own compose project

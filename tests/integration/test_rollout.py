@@ -47,7 +47,7 @@ BROKEN_HOST = "fleet3"
 
 def _catalog() -> Dict[str, Any]:
     """The built-in core with one more variable, so that a host can mark stand-in versions broken."""
-    core = image_data(builtin().images["core/avr-core"])
+    core = image_data(builtin("2025.09").images["core/avr-core"])  # the fleet runs 2025.09
     del core["key"]
     core["env"].append({"name": "STANDIN_BROKEN_VERSIONS", "description": "stand-in versions whose /health fails"})
     return {"images": [core]}

@@ -34,12 +34,13 @@ MODULAR = {
     "stack_template": "openai", "stack_deployment": "itest-modular", "stack_service_prefix": "itm",
     "stack_subnet": "172.31.101.0/24", "stack_publish_address": "127.0.0.1",
     "stack_ports": {"avr-core": ["25001:5001"], "avr-asterisk": ["25060:5060", "25038:5038"],
-                    "avr-ami": ["26006:6006"]},
+                    "avr-ami": ["26006:6006"], "avr-phone": ["25080:80"]},
 }
 STS = {
     "stack_kind": "sts", "stack_providers": {"sts": "ultravox"}, "stack_deployment": "itest-sts",
     "stack_service_prefix": "its", "stack_subnet": "172.31.102.0/24", "stack_publish_address": "127.0.0.1",
-    "stack_ports": {"avr-core": ["25101:5001"], "avr-asterisk": ["25160:5060"], "avr-ami": []},
+    "stack_ports": {"avr-core": ["25101:5001"], "avr-asterisk": ["25160:5060"], "avr-ami": [],
+                    "avr-phone": ["25180:80"]},
     "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-itest"}},
 }
 
@@ -128,7 +129,7 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
         second = play(collections_path, tmp_path, STS)
         assert second.returncode == 0, second.stdout[-6000:]
 
-        for deployment, services in ((MODULAR, 6), (STS, 4)):
+        for deployment, services in ((MODULAR, 7), (STS, 5)):  # the newest generation: with the browser phone
             containers = project_containers(deployment["stack_deployment"])
             assert len(containers) == services
             for item in containers:
@@ -142,7 +143,7 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
         # naming both problems, and starts nothing.
         clash = dict(STS, stack_deployment="itest-clash", stack_service_prefix="itm",
                      stack_subnet=MODULAR["stack_subnet"],
-                     stack_ports={"avr-core": ["25201:5001"], "avr-asterisk": [], "avr-ami": []})
+                     stack_ports={"avr-core": ["25201:5001"], "avr-asterisk": [], "avr-ami": [], "avr-phone": []})
         refused = play(collections_path, tmp_path, clash)
         assert refused.returncode != 0
         assert "container name itm-avr-core is taken by deployment 'itest-modular'" in refused.stdout, \
@@ -154,7 +155,7 @@ def test_modular_and_sts_deployments_come_up_and_go_away(collections_path, local
         assert "STS_URL" not in modular["env_names"]
         sts = wait_reached("http://127.0.0.1:25101/status", ["STS_URL"])
         assert not {"ASR_URL", "LLM_URL", "TTS_URL"} & set(sts["env_names"])
-        for port in (25001, 25038, 25060, 26006, 25101, 25160):
+        for port in (25001, 25038, 25060, 26006, 25080, 25101, 25160, 25180):
             with socket.create_connection(("127.0.0.1", port), timeout=3):
                 pass
 

@@ -111,12 +111,14 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
         command=_strs(_get(data, "command", path, list), path + ".command"),
         healthcheck=None if hc is None else Healthcheck(
             _strs(_get(hc, "test", path + ".healthcheck", list), path + ".healthcheck.test"),
-            _get(hc, "interval", path + ".healthcheck", str, True), _get(hc, "timeout", path + ".healthcheck", str, True),
+            _get(hc, "interval", path + ".healthcheck", str, True),
+            _get(hc, "timeout", path + ".healthcheck", str, True),
             _get(hc, "retries", path + ".healthcheck", int, True),
             _get(hc, "start_period", path + ".healthcheck", str, True)),
         depends_on=tuple((pair[0], pair[1]) for pair in depends),
         companions=tuple(companions), tag_policy=_get(data, "tag_policy", path, str),
-        pinned_tag=_get(data, "pinned_tag", path, str, True), pinned_digest=_get(data, "pinned_digest", path, str, True),
+        pinned_tag=_get(data, "pinned_tag", path, str, True),
+        pinned_digest=_get(data, "pinned_digest", path, str, True),
         host_paths=_strs(_get(data, "host_paths", path, list), path + ".host_paths"),
         probes=None if probes is None else tuple(
             Probe(_get(p, "type", "%s.probes[%d]" % (path, n), str),

@@ -180,7 +180,7 @@ def test_template_naming_a_missing_image_is_kept_but_not_functional() -> None:
 
 def test_plain_catalog_template_has_no_core() -> None:
     reg = effective_registry({"templates": [{"id": "admin", "stack": "plain",
-                                             "extras": ["app/avr-app", "database/mysql"]}]})
+                                             "extras": ["app/avr-app", "database/mysql"]}]}, "2025.09")
     tpl = reg.template("admin")
     assert tpl.core is None and tpl.asterisk is not None
     assert [img.key for img in tpl.extras] == ["app/avr-app", "database/mysql"]

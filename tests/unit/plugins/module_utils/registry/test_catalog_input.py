@@ -191,7 +191,7 @@ def test_host_paths_take_no_interpolation_or_newline() -> None:
 
 
 def test_the_builtin_admin_app_marks_its_docker_socket() -> None:
-    app = builtin().images["app/avr-app"]
+    app = builtin("2025.09").images["app/avr-app"]
     assert "/var/run/docker.sock:/var/run/docker.sock" in app.volumes
     assert app.host_paths == ("/var/run/docker.sock",)
     unmarked = dataclasses.replace(app, host_paths=())
@@ -211,7 +211,7 @@ def test_a_builtin_template_override_is_checked_too() -> None:
 
 def test_a_catalog_image_keeps_the_marking_through_image_data() -> None:
     from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import image_data
-    entry = image_data(builtin().images["app/avr-app"])
+    entry = image_data(builtin("2025.09").images["app/avr-app"])
     del entry["key"]
     entry["name"] = "my-app"
     reg = effective_registry({"images": [entry]})
