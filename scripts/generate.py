@@ -129,8 +129,9 @@ def generation_section(reg: Registry, newest_id: str) -> List[str]:
     lines += ["", "### Stack rules in %s" % gid, "",
               "- base images (provider selections start from them): %s"
               % ", ".join("%s `%s`" % (role, key) for role, key in sorted(reg.base_images.items())),
-              "- network: `%s` (%s%s)" % (reg.network.name, reg.network.driver,
-                                           ", subnet `%s`" % reg.network.subnet if reg.network.subnet else ""),
+              "- network: `%s` (%s%s)" % (
+                  reg.network.name, reg.network.driver,
+                  ", subnet `%s`" % reg.network.subnet if reg.network.subnet else ""),
               "- core wiring: %s" % ", ".join(
                   "`%s` from the %s image (`%s://<service>:<%s>%s`)"
                   % (w.var, role, w.scheme, "ws_port" if w.use_ws_port else "port", w.path)
@@ -310,9 +311,13 @@ def _names(values: Sequence[str]) -> str:
 def _env_lines(env: Mapping[str, Any], indent: str, attributes: bool) -> List[str]:
     lines: List[str] = []
     for name, value in env.get("added", {}).items():
-        lines.append("%s- variable `%s` added%s" % (indent, name, (" (default %s)" % _code(value["default"])
-                                                               if value["default"] is not None else "")
-                                                    if attributes else " (%s)" % _code(value)))
+        if not attributes:
+            shown = " (%s)" % _code(value)
+        elif value["default"] is not None:
+            shown = " (default %s)" % _code(value["default"])
+        else:
+            shown = ""
+        lines.append("%s- variable `%s` added%s" % (indent, name, shown))
     for name, value in env.get("removed", {}).items():
         lines.append("%s- variable `%s` removed%s" % (indent, name, "" if attributes else " (was %s)" % _code(value)))
     for name, value in env.get("changed", {}).items():
@@ -373,8 +378,8 @@ def changes_section(old: Registry, new: Registry) -> List[str]:
     lines.append("- removed: %s" % (_names(prov["removed"]) or "none"))
     lines.append("- changed: %s" % (_names(list(prov["changed"])) or "none"))
     for name, fields in prov["changed"].items():
-        lines.append("  - `%s`: %s" % (name, "; ".join("%s %s → %s" % (k, _code(v[0]), _code(v[1]))
-                                                      for k, v in fields.items())))
+        changes = "; ".join("%s %s → %s" % (k, _code(v[0]), _code(v[1])) for k, v in fields.items())
+        lines.append("  - `%s`: %s" % (name, changes))
     if found["rules"]:
         lines += ["", "#### Stack rules", ""]
         for key, change in found["rules"].items():

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List
 
-from test_stack_up import PLAYBOOK, down, local_registry, play, project_containers, recap  # noqa: F401
+from test_stack_up import PLAYBOOK, down, play, project_containers, recap
+from test_stack_up import local_registry  # noqa: F401  pylint: disable=unused-import  (a fixture)
 
 ROLLBACK = PLAYBOOK.parent / "rollback_local.yml"
 DEPLOYMENT = {

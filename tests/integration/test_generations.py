@@ -167,8 +167,8 @@ def test_a_bad_registry_from_is_refused_in_one_line_and_nothing_changes(
     assert lstat_snapshot(project) == before
 
 
-def test_a_compose_file_of_a_generation_this_collection_lacks_is_refused_by_name(ansible: Ansible,
-                                                                                tmp_path: Path) -> None:
+def test_a_compose_file_of_a_generation_this_collection_lacks_is_refused_by_name(
+        ansible: Ansible, tmp_path: Path) -> None:
     project = tmp_path / "demo"
     render(ansible, project, version="2025.09")
     compose = project / "docker-compose.yml"

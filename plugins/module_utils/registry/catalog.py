@@ -648,9 +648,9 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], ba
             continue  # Registry.check names the service the stack lacks
         for pos, var in enumerate(ovr.extend_env):
             if var.name in img.var_names:
-                raise RegistryError("%s.overrides.%s.extend_env[%d].name: %r: image %r already has this variable; "
-                                    "set its value in overrides.%s.env instead" % (where, name, pos, var.name, img.key,
-                                                                                  name))
+                message = ("%s.overrides.%s.extend_env[%d].name: %r: image %r already has this variable; "
+                           "set its value in overrides.%s.env instead")
+                raise RegistryError(message % (where, name, pos, var.name, img.key, name))
         own = {label.partition("=")[0] for label in img.labels}
         for pos, label in enumerate(ovr.add_labels):
             key = label.partition("=")[0]

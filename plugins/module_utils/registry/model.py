@@ -19,8 +19,8 @@ Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "da
 StackKind = Literal["modular", "sts", "plain"]
 
 #: Every role, in the order services appear in a rendered stack.
-ROLES: Tuple[Role, ...] = ("core", "asr", "tts", "llm", "sts", "app", "database", "workflow", "asterisk", "ami",
-                          "service")
+ROLES: Tuple[Role, ...] = (
+    "core", "asr", "tts", "llm", "sts", "app", "database", "workflow", "asterisk", "ami", "service")
 
 #: Roles that plug into the core service, one image per stack.
 SLOT_ROLES: Tuple[Role, ...] = ("asr", "tts", "llm", "sts")

@@ -300,8 +300,8 @@ def test_a_bad_companion_is_refused(images: List[Dict[str, Any]], message: str) 
      "catalog.images[0].env[1].provider: unknown provider 'opnai'; did you mean 'openai'?"),
     ({"images": [image(env=[{"name": "K", "secret": True}])]},
      "catalog.images[0].env[0]: a secret variable needs a provider or a secret_name"),
-    ({"templates": [template(), template(id="u", stack="sts", images={"sts": "sts/avr-sts-openai",
-                                                                       "asr": "asr/avr-asr-vosk"})]},
+    ({"templates": [template(), template(id="u", stack="sts",
+                                         images={"sts": "sts/avr-sts-openai", "asr": "asr/avr-asr-vosk"})]},
      "catalog.templates[1].images.asr: a sts stack has no asr image"),
     ({"templates": [template(overrides={"avr-cor": {"env": {"A": "1"}}})]},
      "catalog.templates[0].overrides.avr-cor: no such service in the stack; did you mean 'avr-core'?"),
@@ -378,8 +378,8 @@ TOKEN = ("holds a {{service:...}} token, which is resolved in env values only (e
 
 
 @pytest.mark.parametrize("data, where", [
-    ({"images": [image(command=["run", "--core={{service:avr-core}}"])]}, "catalog.images[0].command[1]: "
-                                                                           "'--core={{service:avr-core}}'"),
+    ({"images": [image(command=["run", "--core={{service:avr-core}}"])]},
+     "catalog.images[0].command[1]: '--core={{service:avr-core}}'"),
     ({"images": [image(healthcheck={"test": ["CMD", "curl", "{{service:x}}"]})]},
      "catalog.images[0].healthcheck.test[2]: '{{service:x}}'"),
     ({"templates": [template(overrides={"avr-core": {"add_labels": ["a={{service:x}}"]}})]},
