@@ -8,12 +8,14 @@ Anchor: a hand-written playbook doing the same deployment's job, ``ansible.built
 same compose file (the role's own output, as a template) and ``community.docker.docker_compose_v2``
 with ``wait: true``. Both manage the same deployments (same compose projects, same files), so a
 re-run changes nothing for either. Each inventory host is a local-connection host with its own
-ultravox deployment (4 services, stand-in images from the local registry of .ci/build-images.sh,
-its own ports, subnet and project directory).
+ultravox deployment (the newest generation, or --registry-version: 5 services in 2026.06, the browser
+phone published on no host port; 4 in 2025.09; stand-in images from the local registry of
+.ci/build-images.sh, its own ports, subnet and project directory).
 
     source scripts/venv.sh requirements-test.txt
     python benchmarks/rerun.py                    # 1 host and 10 hosts, 3 rounds each (~6 min)
     python benchmarks/rerun.py --hosts 1 --rounds 5
+    python benchmarks/rerun.py --registry-version 2025.09
 
 Per host count, the runs alternate (role, hand-written, role, ...) and the medians are compared as a
 ratio role / hand-written (<= 1.0: the role's no-change re-run costs no more than the hand-written
@@ -38,7 +40,20 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
+COLLECTIONS = Path(os.environ.get("VOICEOPS_COLLECTIONS", ROOT / ".collections"))
+sys.path.insert(0, str(COLLECTIONS))
 PREFIX = "vbench"
+#: the registry generation deployed (--registry-version; "" for the role's default: the newest)
+REGISTRY_VERSION = ""
+
+
+def unpublished() -> Dict[str, List[str]]:
+    """The services of the deployed template that publish ports besides core, Asterisk and AMI (the browser
+    phone of 2026.06): published on no host port here, so that the hosts' deployments do not collide."""
+    from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
+    template = builtin(REGISTRY_VERSION or None).template("ultravox")
+    return {img.service_name: [] for img in template.images
+            if img.ports and img.role not in ("core", "asterisk", "ami")}
 
 
 def host_vars(index: int, work: Path) -> Dict[str, Any]:
@@ -55,8 +70,9 @@ def host_vars(index: int, work: Path) -> Dict[str, Any]:
         "stack_image_prefix": "localhost:5000/",
         "stack_provider_keys": {"ultravox": "ux-bench-not-real-%04d" % index},
         "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-bench"}},
-        "stack_ports": {"avr-core": ["%d:5001" % (base + 1)], "avr-asterisk": ["%d:5060" % (base + 60)],
-                        "avr-ami": []},
+        "stack_ports": dict(unpublished(), **{"avr-core": ["%d:5001" % (base + 1)],
+                                              "avr-asterisk": ["%d:5060" % (base + 60)], "avr-ami": []}),
+        "stack_registry_version": REGISTRY_VERSION,
         "stack_stability_window": 3,
     }
 
@@ -168,7 +184,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the work directory and the deployments")
     parser.add_argument("--out", default="/tmp/voiceops-rerun.json")
+    parser.add_argument("--registry-version", default="", help="registry generation (default: the newest)")
     args = parser.parse_args()
+    global REGISTRY_VERSION
+    REGISTRY_VERSION = args.registry_version
     counts = sorted(set(args.hosts or [1, 10]))
     work = Path(tempfile.mkdtemp(prefix="voiceops-rerun-"))
     bench = Bench(work, max(counts))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from test_stack_up import PLAYBOOK, down, play, project_containers, recap
-from test_stack_up import local_registry  # noqa: F401  pylint: disable=unused-import  (a fixture)
+from test_stack_up import local_registry  # noqa: F401  # pylint: disable=unused-import
 
 ROLLBACK = PLAYBOOK.parent / "rollback_local.yml"
 DEPLOYMENT = {
