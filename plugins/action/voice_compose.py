@@ -27,7 +27,8 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.snapshot import load as load_snapshot
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file, masked, plain, recorded_generation, registry_secret_vars, with_shared_env,
+    builtin_secret_vars, check_project_file, masked, plain, recorded_generation, registry_secret_vars,
+    with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
@@ -108,6 +109,9 @@ class ActionModule(StackAction):
         known_secret_vars = sorted(set(secret_vars) | set(registry_secret_vars(registry)))
         credential_files = _credential_files(registry, stack_plan, compose_file)
         kept = _kept_secret_names(args["kept_secrets"], known_secret_vars)
+        # masked on the target: every secret name of this registry and of every built-in generation, so that the
+        # file is masked the same whichever generation it was rendered with (one inspect covers both passes)
+        mask_vars = sorted(set(known_secret_vars) | set(builtin_secret_vars()))
         config_sources = {_project_path(name, "config_files", compose_file): src
                           for name, src in args["config_files"].items()}
         mount_files = [_project_path(name, "mount_files", compose_file) for name in args["mount_files"]]
@@ -154,12 +158,12 @@ class ActionModule(StackAction):
             observe = {"compose_project": deployment, "containers": describe(sketch_doc)["containers"],
                        "images": sorted({str(ref) for ref in given_refs.values() if not ref.digest})}
         asked = {"names": set(names + directories), "read": set(read), "read_masked": set(read_masked),
-                 "observe": observe, "mask_vars": set(known_secret_vars)}
+                 "observe": observe, "mask_vars": set(mask_vars)}
         if prefetched is not None and _covers(prefetched["asked"], asked):
             info = prefetched["info"]
         else:
             info = self.inspect(task_vars, directory, names + directories, read=read, read_masked=read_masked,
-                                mask_vars=known_secret_vars, docker=observe, read_header=[compose_file])
+                                mask_vars=mask_vars, docker=observe, read_header=[compose_file])
         seen = {"asked": asked, "info": info}
         if snapshot_name is not None:  # render from the snapshot read on the target
             snapshot_info = info[snapshot_name]
@@ -337,9 +341,11 @@ def _snapshot_name(source: str, directory: str) -> str:
 
 
 def _covers(before: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
-    """Whether what an earlier inspect asked for covers what this pass needs."""
+    """Whether what an earlier inspect asked for covers what this pass needs (the masked variables matter only
+    for the files read masked)."""
     return (now["names"] <= before["names"] and now["read"] <= before["read"]
-            and now["read_masked"] <= before["read_masked"] and now["mask_vars"] <= before["mask_vars"]
+            and now["read_masked"] <= before["read_masked"]
+            and (not now["read_masked"] or now["mask_vars"] <= before["mask_vars"])
             and now["observe"] == before["observe"])
 
 

@@ -236,6 +236,20 @@ def check_file_mode(mode: Any, holds_secrets: bool, name: str) -> int:
     return bits
 
 
+def builtin_secret_vars() -> List[str]:
+    """Every secret variable name of every built-in generation."""
+    global _BUILTIN_SECRET_VARS
+    if not _BUILTIN_SECRET_VARS:
+        names = set()
+        for version in generations():
+            names.update(registry_secret_vars(effective_registry(None, version)))
+        _BUILTIN_SECRET_VARS = sorted(names)
+    return list(_BUILTIN_SECRET_VARS)
+
+
+_BUILTIN_SECRET_VARS: List[str] = []
+
+
 def registry_secret_vars(registry: Registry) -> List[str]:
     """Every secret variable name the registry (with its catalog) knows."""
     names = {var.name for img in registry.images.values() for var in img.env if var.secret}
@@ -266,7 +280,7 @@ def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
-           "recorded_generation", "with_shared_env",
+           "recorded_generation", "with_shared_env", "builtin_secret_vars",
            "SECRETS_SPEC", "FILE_SPEC", "check_file_mode", "check_project_file", "registry_secret_vars"]
 
 # Build every built-in generation's registry, its digest and every template's plan once, when the

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -135,6 +136,29 @@ def test_a_deployment_keeps_its_generation_until_asked(ansible: Ansible, tmp_pat
     assert lstat_snapshot(project) == before
     render(ansible, project, version=newest())
     assert render(ansible, project)["registry_version"] == newest()
+
+
+@pytest.mark.parametrize("template, env", [("ultravox", {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "a"}}),
+                                           ("gemini-sts", {})])
+def test_finding_the_deployment_s_generation_costs_no_extra_module_execution_when_the_mounts_agree(
+        ansible: Ansible, tmp_path: Path, template: str, env: Dict[str, Any]) -> None:
+    """voice_compose guesses the newest generation, reads the compose file's header in its one inspect and renders
+    again with 2025.09 on the same inspect (with diff too: the target masks every generation's secrets). Only when
+    the two generations make it look at different files (with mount_folders, gemini-sts's 2025.09 web phone mounts
+    three more) does it inspect once more."""
+    project = tmp_path / "demo"
+    keys = {"ultravox": "ux-key", "gemini": "gm-key"}
+    render(ansible, project, template=template, keys=keys, env=env, version="2025.09")
+    log = tmp_path / "executions.log"
+    wrapper = tmp_path / "python-logged"
+    wrapper.write_text("#!/bin/sh\necho x >> %s\nexec %s \"$@\"\n" % (log, sys.executable))
+    wrapper.chmod(0o755)
+    for check, diff in ((False, False), (True, True)):
+        log.write_text("")
+        kept = render(ansible, project, check=check, diff=diff, template=template, keys=keys, env=env,
+                      ansible_python_interpreter=str(wrapper))
+        assert kept["registry_version"] == "2025.09" and kept["changed"] is False
+        assert len(log.read_text().split()) == 1, (template, check)
 
 
 @pytest.mark.parametrize("extra, message", [
