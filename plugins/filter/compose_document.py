@@ -19,6 +19,7 @@ author:
   - voiceops.avr contributors
 extends_documentation_fragment:
   - voiceops.avr.catalog
+  - voiceops.avr.registry_version
 options:
   _input:
     description: A template id, or a mapping with C(stack) and C(providers).
@@ -60,15 +61,6 @@ options:
     description: Return missing required values as compose interpolations instead of failing.
     type: bool
     default: true
-  registry_version:
-    description:
-      - Registry generation whose data the filter reads, for example V(2025.09) (the stacks of the 2025-09 AVR
-        examples); C(docs/catalog.md) lists every generation and what changed between them.
-      - Default is the newest generation, what a new deployment gets. A filter sees no deployment, so to match
-        one, give the generation its compose file was rendered with
-        (RV(voiceops.avr.voice_compose#module:registry_version) of its last render).
-      - An unknown generation fails, naming O(registry_version) and the value.
-    type: str
 """
 
 EXAMPLES = r"""
