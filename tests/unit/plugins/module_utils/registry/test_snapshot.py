@@ -115,3 +115,25 @@ def test_a_bad_snapshot_is_refused_in_one_line_naming_the_field(doc: Any, messag
     with pytest.raises(RegistryError, match=message) as caught:
         load(doc)
     assert "\n" not in str(caught.value)
+
+
+#: The snapshot digest of every released generation. A released generation is never edited: deployments record
+#: these digests (in their compose file's header and their releases), and "same digest" must keep meaning "same
+#: bytes out". A change of the data is a new generation; a change of the snapshot's layout or of the renderer
+#: bumps SNAPSHOT_SCHEMA or RENDERER_FORMAT and is a breaking change (then update this table, and say so in the
+#: changelog).
+RELEASED = {
+    "2025.09": "16d84d62e06c540a445e8117225e3d5ddec1c3ba16b472cc0751a4dc65771ffc",
+    "2026.06": "0dcc8e96fe78d3ed866af1e4c3a97896ac51801404d0cfa5737ce801b703ef3f",
+}
+
+
+@pytest.mark.parametrize("version", sorted(RELEASED))
+def test_a_released_generation_keeps_its_digest(version: str) -> None:
+    assert (SNAPSHOT_SCHEMA, RENDERER_FORMAT) == (1, 1)
+    assert builtin(version).digest == RELEASED[version], (
+        "generation %s changed: make the change a new generation instead" % version)
+
+
+def test_every_generation_is_released_here() -> None:
+    assert sorted(generations()) == sorted(RELEASED)
