@@ -27,8 +27,8 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.snapshot import load as load_snapshot
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    builtin_secret_vars, check_project_file, masked, plain, recorded_generation, registry_secret_vars,
-    with_shared_env,
+    builtin_secret_vars, check_project_file, kept_generation, masked, plain, recorded_generation,
+    registry_secret_vars, with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
@@ -119,7 +119,7 @@ class ActionModule(StackAction):
         directory = args["project_dir"]
         diff_mode = bool(self._task.diff)
         given_refs = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
-                                      args["digests"], args["tag_environment"], registry.tag_policies)
+                                      args["digests"], args["tag_environment"], policies=registry.tag_policies)
         inputs = Inputs(deployment=deployment, service_prefix=args["service_prefix"],
                         provider_keys=args["provider_keys"], secrets=args["secrets"], env=env,
                         allow_missing=args["allow_missing"], subnet=args["subnet"], image_prefix=args["image_prefix"],
@@ -174,12 +174,10 @@ class ActionModule(StackAction):
                                    % (directory, snapshot_name))
             _check_version(args["registry_version"], loaded)
             return self._act(task_vars, args, loaded, None, seen)
-        recorded = recorded_generation(info[compose_file], os.path.join(directory, compose_file),
-                                       strict=args["registry_version"] is None and args["registry_from"] is None)
-        if args["registry_version"] is None and args["registry_from"] is None and recorded is not None \
-                and recorded != registry.generation:
-            # a deployment keeps the generation its compose file was rendered with until asked for another
-            return self._act(task_vars, args, self.registry(args["catalog"], recorded), None, seen)
+        recorded = recorded_generation(info[compose_file], os.path.join(directory, compose_file), args)
+        kept_version = kept_generation(args, registry, recorded)
+        if kept_version is not None:
+            return self._act(task_vars, args, self.registry(args["catalog"], kept_version), None, seen)
         stored = self.stored_env(info[ENV_FILE], directory, template.id)
         release = _release_meta(info[current_meta])
         secrets = dict(args["secrets"])
@@ -191,7 +189,7 @@ class ActionModule(StackAction):
             if recorded:
                 references = image_references(stack_plan.images, args["image_prefix"], args["tag"], args["tags"],
                                               dict(args["digests"], **recorded), args["tag_environment"],
-                                              registry.tag_policies)
+                                              policies=registry.tag_policies)
         inputs = replace(inputs, secrets=secrets, references=references,
                          stored_env=stored.get("services") if stored else None)
         rendered = render(registry, template, inputs)

@@ -14,7 +14,7 @@ from typing import Any, Dict
 from ansible_collections.voiceops.avr.plugins.plugin_utils import envstore
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
-    check_project_file, recorded_generation, with_shared_env,
+    check_project_file, kept_generation, recorded_generation, with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.layout import COMPOSE_FILE
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import check_secret_inputs
@@ -38,7 +38,6 @@ class ActionModule(StackAction):
     def act(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         args = self.validated_args()
         registry, template, stack = self.resolve(args)
-        check_secret_inputs(registry, args["provider_keys"], args["secrets"])
         directory = args["project_dir"]
         path = os.path.join(directory, ENV_FILE)
         check_file_mode(args["mode"], False, ENV_FILE)
@@ -48,11 +47,12 @@ class ActionModule(StackAction):
             found = self.inspect(task_vars, directory, [ENV_FILE, COMPOSE_FILE], read=[ENV_FILE],
                                  read_header=[COMPOSE_FILE])
             info = found[ENV_FILE]
-            recorded = recorded_generation(found[COMPOSE_FILE], os.path.join(directory, COMPOSE_FILE),
-                                           strict=args["registry_version"] is None)
-            if args["registry_version"] is None and recorded is not None and recorded != registry.generation:
-                # a deployment keeps the generation its compose file was rendered with until asked for another
-                registry, template, stack = self.resolve(args, self.registry(args["catalog"], recorded))
+            kept_version = kept_generation(
+                args, registry, recorded_generation(found[COMPOSE_FILE], os.path.join(directory, COMPOSE_FILE), args))
+            if kept_version is not None:
+                registry, template, stack = self.resolve(args, self.registry(args["catalog"], kept_version))
+            # the keys and secrets this generation reads (a 2025.09 deployment's secrets are not all 2026.06's)
+            check_secret_inputs(registry, args["provider_keys"], args["secrets"])
             check_project_file(info, directory, ENV_FILE)
             current = envstore.load(info.get("content") if info.get("exists") else None, path)
             data = envstore.update(registry, stack, current, with_shared_env(stack, args["shared_env"], args["set"]),

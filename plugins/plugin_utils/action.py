@@ -10,6 +10,7 @@ inspect and, when something must change, once to write.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -25,7 +26,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import FIRST, generations
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, generation
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
 from ansible_collections.voiceops.avr.plugins.plugin_utils.catalog_file import load as load_catalog_file
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import HEADER_REGISTRY, Plan, plan
 
@@ -101,8 +102,6 @@ class StackAction(ActionBase):
     def registry(self, catalog: Any, version: Optional[str] = None) -> Registry:
         """The built-in registry of generation ``version`` (None: the newest) with ``catalog`` (a path on the
         controller or a mapping)."""
-        if version is not None:
-            generation(version)
         if catalog is None:
             return effective_registry(None, version)
         if isinstance(catalog, str):
@@ -170,7 +169,7 @@ class StackAction(ActionBase):
         return data
 
 
-def with_shared_env(stack_plan: Plan, shared: Mapping[str, Any], env: Any, field: str = "env") -> Any:
+def with_shared_env(stack_plan: Plan, shared: Mapping[str, Any], env: Any) -> Any:
     """``env`` (``{service: {VAR: value}}``) on top of ``shared`` (``{VAR: value}``) set on every service of the
     stack whose env schema has VAR (a secret variable is refused: it never takes a plain value)."""
     if not shared:
@@ -193,21 +192,34 @@ def with_shared_env(stack_plan: Plan, shared: Mapping[str, Any], env: Any, field
     return layer
 
 
-def recorded_generation(info: Mapping[str, Any], path: str, strict: bool = True) -> Optional[str]:
+def recorded_generation(info: Mapping[str, Any], path: str, args: Mapping[str, Any]) -> Optional[str]:
     """The registry generation the compose file ``path`` was rendered with, from the header ``info`` read
     (voiceops.avr.project_files read_header): the generation it names; 2025.09 for a file rendered before
     generations existed; None when there is no rendered compose file. A generation this collection does not
-    have is refused, naming the file (unless not ``strict``: the task names the generation to render with)."""
+    have is refused, naming the file, unless the task (``args``) names the registry to render with."""
     for line in info.get("header") or ():
         match = HEADER_REGISTRY.match(line)
         if match:
             found = match.group("generation") or FIRST
-            if strict and found not in generations():
+            if not names_registry(args) and found not in generations():
                 raise AnsibleActionFail("%s: rendered with registry generation %r, which this collection does not "
                                         "have (it has %s); set registry_version to render it with one of them"
                                         % (path, found, ", ".join(generations())))
             return found
     return None
+
+
+def names_registry(args: Mapping[str, Any]) -> bool:
+    """Whether the task names the registry to render with (``registry_version`` or ``registry_from``)."""
+    return args["registry_version"] is not None or args.get("registry_from") is not None
+
+
+def kept_generation(args: Mapping[str, Any], registry: Registry, recorded: Optional[str]) -> Optional[str]:
+    """The generation to render with instead of ``registry``'s: the one the deployment was rendered with
+    (``recorded``), when the task names no registry; a deployment keeps it until asked for another."""
+    if names_registry(args) or recorded is None or recorded == registry.generation:
+        return None
+    return recorded
 
 
 def check_project_file(info: Mapping[str, Any], directory: str, name: str) -> None:
@@ -236,18 +248,11 @@ def check_file_mode(mode: Any, holds_secrets: bool, name: str) -> int:
     return bits
 
 
-def builtin_secret_vars() -> List[str]:
+@functools.lru_cache(maxsize=None)
+def builtin_secret_vars() -> Tuple[str, ...]:
     """Every secret variable name of every built-in generation."""
-    global _BUILTIN_SECRET_VARS
-    if not _BUILTIN_SECRET_VARS:
-        names = set()
-        for version in generations():
-            names.update(registry_secret_vars(effective_registry(None, version)))
-        _BUILTIN_SECRET_VARS = sorted(names)
-    return list(_BUILTIN_SECRET_VARS)
-
-
-_BUILTIN_SECRET_VARS: List[str] = []
+    return tuple(sorted({name for version in generations()
+                         for name in registry_secret_vars(effective_registry(None, version))}))
 
 
 def registry_secret_vars(registry: Registry) -> List[str]:
@@ -280,13 +285,14 @@ def masked(text: str, secret_vars: Any, secret_values: Any = ()) -> str:
 
 
 __all__ = ["StackAction", "AnsibleActionFail", "MASK", "masked", "attributes_match", "plain", "ENV_FILE",
-           "recorded_generation", "with_shared_env", "builtin_secret_vars",
+           "recorded_generation", "kept_generation", "with_shared_env", "builtin_secret_vars",
            "SECRETS_SPEC", "FILE_SPEC", "check_file_mode", "check_project_file", "registry_secret_vars"]
 
 # Build every built-in generation's registry, its digest and every template's plan once, when the
 # controller loads the action plugin, so forked workers inherit them instead of each building its own.
 for _version in generations():
     _BUILTIN = effective_registry(None, _version)
-    _BUILTIN_DIGEST = _BUILTIN.digest
+    _BUILTIN.snapshot_text()  # and with it the digest
     for _template in _BUILTIN.templates.values():
         plan(_BUILTIN, _template)
+builtin_secret_vars()

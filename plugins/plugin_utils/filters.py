@@ -13,7 +13,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog impo
     effective_registry, plain_data, type_name,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError, Template
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, generation
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
 
 
 def registry(catalog: Any = None, registry_version: Any = None) -> Registry:
@@ -22,8 +22,6 @@ def registry(catalog: Any = None, registry_version: Any = None) -> Registry:
     if catalog is not None and not isinstance(catalog, Mapping):
         raise RegistryError("catalog: expected a mapping with images, providers and templates, got %s"
                             % type_name(catalog))
-    if registry_version is not None:
-        generation(registry_version)
     return effective_registry(None if catalog is None else plain_data(catalog), registry_version)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, Mapping, Optional
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import RegistryError
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import default_reference, suggest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import (
-    ENVIRONMENTS, POLICIES, REPOSITORY_RE, ImageReference, TagPolicy, check_digest, check_tag, parse_reference,
+    ENVIRONMENTS, REPOSITORY_RE, ImageReference, TagPolicy, check_digest, check_tag, parse_reference,
 )
 
 
@@ -34,13 +34,12 @@ def _by_service(value: Any, field: str, services: Mapping[str, Any]) -> Dict[str
 
 
 def image_references(images: Any, image_prefix: str = "", tag: Optional[str] = None, tags: Any = None,
-                     digests: Any = None, environment: str = "dev",
-                     policies: Optional[Mapping[str, TagPolicy]] = None) -> Dict[str, ImageReference]:
+                     digests: Any = None, environment: str = "dev", *,
+                     policies: Mapping[str, TagPolicy]) -> Dict[str, ImageReference]:
     """Service name -> the reference it runs, for ``images`` (a plan's); errors name field and value.
 
-    ``policies`` are the tag policies of the registry the images come from (default: the policies of
-    every built-in generation so far)."""
-    policies = POLICIES if policies is None else policies
+    ``policies`` are the tag policies of the registry the images come from (``Registry.tag_policies``:
+    each generation has its own)."""
     if environment not in ENVIRONMENTS:
         raise RegistryError("tag_environment: %r is not an environment; choose from: %s"
                             % (environment, ", ".join(ENVIRONMENTS)))

@@ -12,7 +12,6 @@ listed with reasons in upstream-2026.deviations.yml.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,11 +20,10 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import yaml
 from ansible_env import ansible_environ
-from test_parity import FIELDS, assert_same_services, compose_config  # the parity test's Compose judge
+from test_parity import FIELDS, assert_same_services, compose_config, host_inputs  # the parity test's judge
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry import snapshot
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import Template
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry
 from ansible_collections.voiceops.avr.plugins.plugin_utils.catalog_file import load
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, render
@@ -37,7 +35,6 @@ DEVIATIONS = DATA / "upstream-2026.deviations.yml"
 UPSTREAM = ROOT.parent / "shared" / "reference" / "avr-infra-2026.06"
 GENERATION = "2025.09"
 COMPARED = FIELDS + ("labels",)
-NO_DEFAULT = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 #: template id of the catalog -> the upstream file it reproduces
 FILES = {
@@ -53,30 +50,6 @@ def registry() -> Registry:
 
 def deviations() -> List[Dict[str, Any]]:
     return list(yaml.safe_load(DEVIATIONS.read_text())["deviations"])
-
-
-def host_inputs(reg: Registry, tpl: Template, example: Dict[str, Any]) -> Tuple[Dict[str, str], Dict[str, Any]]:
-    """The host environment the upstream file reads without a default, and the task inputs carrying the
-    same values (by the schema of the template's images, as the stack runs them)."""
-    images = {img.service_name: img for img in tpl.images}
-    host: Dict[str, str] = {}
-    task: Dict[str, Any] = {"provider_keys": {}, "secrets": {}, "env": {}}
-    for service, spec in example["services"].items():
-        for entry in spec.get("environment") or []:
-            name, _sep, raw = str(entry).partition("=")
-            for match in NO_DEFAULT.finditer(raw):
-                source = match.group(1) or match.group(2)
-                value = host.setdefault(source, "test-%s" % source.lower().replace("_", "-"))
-                var = images[service].var(name.strip())
-                assert var is not None, "%s: the catalog's image %s lacks %s" % (service, images[service].key, name)
-                if var.secret and var.provider:
-                    assert reg.providers[var.provider].env, "provider %s takes no key" % var.provider
-                    task["provider_keys"][var.provider] = value
-                elif var.secret_name:
-                    task["secrets"][var.secret_name] = value
-                else:
-                    task["env"].setdefault(service, {})[name.strip()] = value
-    return host, task
 
 
 def test_the_catalog_holds_what_upstream_2026_adds() -> None:
@@ -100,7 +73,9 @@ def test_catalog_template_matches_upstream_2026(template_id: str, docker_compose
     reg = registry()
     tpl = reg.template(template_id)
     upstream = (UPSTREAM / FILES[template_id]).read_text()
-    host, task = host_inputs(reg, tpl, yaml.safe_load(upstream))
+    host, task = host_inputs(yaml.safe_load(upstream), tpl)
+    for provider in task["provider_keys"]:
+        assert reg.providers[provider].env, "provider %s takes no key" % provider
     rendered = render(reg, tpl, Inputs(deployment=template_id, **task))
     (tmp_path / "upstream.yml").write_text(upstream)
     (tmp_path / "rendered.yml").write_text(rendered.content)

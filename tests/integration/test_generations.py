@@ -138,6 +138,22 @@ def test_a_deployment_keeps_its_generation_until_asked(ansible: Ansible, tmp_pat
     assert render(ansible, project)["registry_version"] == newest()
 
 
+def test_voice_env_reads_the_secrets_of_the_deployment_s_generation(ansible: Ansible, tmp_path: Path) -> None:
+    """A 2025.09 app deployment keeps its database secrets: voice_env, naming no generation, checks the task's
+    secrets against the generation the deployment runs, not the newest (which reads no DATABASE_PASSWORD)."""
+    project = tmp_path / "app"
+    secrets = {"ADMIN_PASSWORD": "adm-1", "DATABASE_PASSWORD": "db-1", "DATABASE_ROOT_PASSWORD": "root-1"}
+    app = {"template": "app", "keys": {}, "secrets": secrets, "env": {"avr-app": {"ADMIN_EMAIL": "a@example.org"}}}
+    render(ansible, project, version="2025.09", **app)
+    run = ok(ansible.run("generations.yml", dict(app, project=str(project), store=True)))
+    assert run.task("Keep the deployment's store")["registry_version"] == "2025.09"
+    assert run.task("Render")["registry_version"] == "2025.09"
+    refused = ansible.run("generations.yml", dict(app, project=str(project), store=True, store_version=newest()))
+    assert refused.rc != 0
+    assert refused.task("Keep the deployment's store")["msg"].startswith(
+        "secrets.DATABASE_PASSWORD: no image of the registry reads a secret named 'DATABASE_PASSWORD'")
+
+
 @pytest.mark.parametrize("template, env", [("ultravox", {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "a"}}),
                                            ("gemini-sts", {})])
 def test_finding_the_deployment_s_generation_costs_no_extra_module_execution_when_the_mounts_agree(

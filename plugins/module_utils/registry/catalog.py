@@ -638,27 +638,9 @@ def _template(entry: "CatalogTemplate", index: int, images: Dict[str, Image], ba
     if entry.stack != "plain":
         overrides = merge_overrides(base.stack_defaults[entry.stack], overrides)
     net = entry.network
-    tpl = Template(id=entry.id, description=entry.description, stack=entry.stack, extras=tuple(extras),
-                   overrides=overrides, network=Network(net.name, net.driver, net.subnet),
-                   missing_images=tuple(missing), **slots)
-    services = {img.service_name: img for img in tpl.registry_images}
-    for name, ovr in entry.overrides.items():
-        img = services.get(name)
-        if img is None:
-            continue  # Registry.check names the service the stack lacks
-        for pos, var in enumerate(ovr.extend_env):
-            if var.name in img.var_names:
-                message = ("%s.overrides.%s.extend_env[%d].name: %r: image %r already has this variable; "
-                           "set its value in overrides.%s.env instead")
-                raise RegistryError(message % (where, name, pos, var.name, img.key, name))
-        own = {label.partition("=")[0] for label in img.labels}
-        for pos, label in enumerate(ovr.add_labels):
-            key = label.partition("=")[0]
-            if key in own:
-                raise RegistryError("%s.overrides.%s.add_labels[%d]: %r gives label %r, which image %r already sets; "
-                                    "a template adds labels, it does not replace the image's (replace the image in "
-                                    "the catalog to change it)" % (where, name, pos, label, key, img.key))
-    return tpl
+    return Template(id=entry.id, description=entry.description, stack=entry.stack, extras=tuple(extras),
+                    overrides=overrides, network=Network(net.name, net.driver, net.subnet),
+                    missing_images=tuple(missing), **slots)
 
 
 def _rebind(tpl: Template, images: Dict[str, Image], replaced: Set[str]) -> Template:

@@ -182,18 +182,10 @@ class Registry:
                     raise RegistryError("%s.volumes[%d]: %r %s" % (where, index, spec, problem))
             seen = set()
             for var in img.env:
-                if var.default is not None and text_problem(var.default):
-                    raise RegistryError("%s.env.%s.default: %s%s" % (where, var.name, "" if var.secret else
-                                                                     "%r " % var.default, text_problem(var.default)))
+                self._check_var(var, "%s.env.%s" % (where, var.name))
                 if var.name in seen:
                     raise RegistryError("%s.env: variable %r is listed twice" % (where, var.name))
                 seen.add(var.name)
-                if var.secret and var.provider and var.provider not in self.providers:
-                    raise RegistryError("%s.env.%s.provider: unknown provider %r%s"
-                                        % (where, var.name, var.provider, suggest(var.provider, self.providers)))
-                if var.secret and not (var.provider or var.secret_name):
-                    raise RegistryError("%s.env.%s: a secret variable needs a provider or a secret_name"
-                                        % (where, var.name))
             for index, label in enumerate(img.labels):
                 problem = label_problem(label)
                 if problem:
@@ -205,6 +197,17 @@ class Registry:
             self._check_reference(img, where)
         for tid, tpl in self.templates.items():
             self._check_template(tpl, "templates[%s]" % tid)
+
+    def _check_var(self, var: EnvVar, where: str) -> None:
+        """One variable of an env schema (an image's, or one a template adds); ``where`` names it."""
+        if var.default is not None and text_problem(var.default):
+            raise RegistryError("%s.default: %s%s" % (where, "" if var.secret else "%r " % var.default,
+                                                      text_problem(var.default)))
+        if var.secret and var.provider and var.provider not in self.providers:
+            raise RegistryError("%s.provider: unknown provider %r%s"
+                                % (where, var.provider, suggest(var.provider, self.providers)))
+        if var.secret and not (var.provider or var.secret_name):
+            raise RegistryError("%s: a secret variable needs a provider or a secret_name" % where)
 
     def _check_reference(self, img: Image, where: str) -> None:
         if img.tag_policy not in self.tag_policies:
@@ -255,22 +258,23 @@ class Registry:
                 problem = volume_problem(spec, img.host_paths)
                 if problem:
                     raise RegistryError("%s.overrides.%s.add_volumes[%d]: %r %s" % (where, name, index, spec, problem))
+            own = {label.partition("=")[0] for label in img.labels}
             for index, label in enumerate(ovr.add_labels):
                 problem = label_problem(label)
                 if problem:
                     raise RegistryError("%s.overrides.%s.add_labels[%d]: %r %s" % (where, name, index, label, problem))
+                key = label.partition("=")[0]
+                if key in own:
+                    raise RegistryError("%s.overrides.%s.add_labels[%d]: %r gives label %r, which image %r already "
+                                        "sets; a template adds labels, it does not replace the image's (replace the "
+                                        "image in the catalog to change it)"
+                                        % (where, name, index, label, key, img.key))
             for extra in ovr.extend_env:
                 field_ = "%s.overrides.%s.extend_env.%s" % (where, name, extra.name)
                 if extra.name in img.var_names:
-                    raise RegistryError("%s: image %r already has variable %r; set its value in overrides.%s.env "
-                                        "instead" % (field_, img.key, extra.name, name))
-                if extra.secret and not (extra.provider or extra.secret_name):
-                    raise RegistryError("%s: a secret variable needs a provider or a secret_name" % field_)
-                if extra.secret and extra.provider and extra.provider not in self.providers:
-                    raise RegistryError("%s.provider: unknown provider %r%s"
-                                        % (field_, extra.provider, suggest(extra.provider, self.providers)))
-                if extra.default is not None and text_problem(extra.default):
-                    raise RegistryError("%s.default: %s" % (field_, text_problem(extra.default)))
+                    raise RegistryError("%s.name: %r: image %r already has this variable; set its value in "
+                                        "overrides.%s.env instead" % (field_, extra.name, img.key, name))
+                self._check_var(extra, field_)
             schema = {v.name: v for v in img.env + ovr.extend_env}
             if len(schema) != len(img.env) + len(ovr.extend_env):
                 raise RegistryError("%s.overrides.%s.extend_env: a variable is listed twice" % (where, name))

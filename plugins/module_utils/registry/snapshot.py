@@ -12,7 +12,7 @@ or hand-edited snapshot is refused, never half-read.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .generations import Generation
 from .model import (
@@ -22,10 +22,6 @@ from .model import (
 from .registry import RENDERER_FORMAT, SNAPSHOT_SCHEMA, Registry, image_class
 from .stacks import Overrides, StackBase
 from .tags import TagPattern, TagPolicy
-
-#: The file a release keeps its registry snapshot in.
-SNAPSHOT_FILE = "registry.json"
-
 
 class _Bad(Exception):
     def __init__(self, path: str, problem: str) -> None:
@@ -43,6 +39,18 @@ def _get(data: Any, key: str, path: str, kind: type, optional: bool = False) -> 
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise _Bad("%s.%s" % (path, key), "expected %s, got %s" % (kind.__name__, type(value).__name__))
     return value
+
+
+def _known(key: Any, images: Mapping[str, Image], path: str) -> Image:
+    """The image ``key`` names (an image the snapshot holds)."""
+    if not isinstance(key, str) or key not in images:
+        raise _Bad(path, "unknown image %r" % (key,))
+    return images[key]
+
+
+def _network(data: Any, path: str) -> Network:
+    return Network(_get(data, "name", path, str), _get(data, "driver", path, str),
+                   _get(data, "subnet", path, str, True))
 
 
 def _strs(values: Any, path: str) -> Tuple[str, ...]:
@@ -90,11 +98,8 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
         raise _Bad(path + ".role", "unknown role %r" % role) from None
     hc = _get(data, "healthcheck", path, dict, True)
     probes = _get(data, "probes", path, list, True)
-    companions = []
-    for key in _strs(_get(data, "companions", path, list), path + ".companions"):
-        if key not in done:
-            raise _Bad(path + ".companions", "unknown image %r" % key)
-        companions.append(done[key])
+    companions = [_known(key, done, path + ".companions")
+                  for key in _strs(_get(data, "companions", path, list), path + ".companions")]
     depends = _get(data, "depends_on", path, list)
     if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in depends):
         raise _Bad(path + ".depends_on", "expected a list of [role, condition]")
@@ -153,25 +158,14 @@ def _images(data: Any, path: str) -> Dict[str, Image]:
 
 
 def _template(data: Any, path: str, images: Mapping[str, Image]) -> Template:
-    slots: Dict[str, Image] = {}
-    for role, key in _get(data, "images", path, dict).items():
-        if key is None:
-            continue
-        if key not in images:
-            raise _Bad("%s.images.%s" % (path, role), "unknown image %r" % key)
-        slots[str(role)] = images[key]
-    extras = []
-    for key in _strs(_get(data, "extras", path, list), path + ".extras"):
-        if key not in images:
-            raise _Bad(path + ".extras", "unknown image %r" % key)
-        extras.append(images[key])
-    net = _get(data, "network", path, dict)
+    slots = {str(role): _known(key, images, "%s.images.%s" % (path, role))
+             for role, key in _get(data, "images", path, dict).items() if key is not None}
+    extras = [_known(key, images, path + ".extras")
+              for key in _strs(_get(data, "extras", path, list), path + ".extras")]
     return Template(id=_get(data, "id", path, str), description=_get(data, "description", path, str),
                     stack=_get(data, "stack", path, str), extras=tuple(extras),
                     overrides=_overrides(_get(data, "overrides", path, dict), path + ".overrides"),
-                    network=Network(_get(net, "name", path + ".network", str),
-                                    _get(net, "driver", path + ".network", str),
-                                    _get(net, "subnet", path + ".network", str, True)),
+                    network=_network(_get(data, "network", path, dict), path + ".network"),
                     example=_get(data, "example", path, str, True),
                     missing_images=_strs(_get(data, "missing_images", path, list), path + ".missing_images"),
                     **slots)  # type: ignore[arg-type]
@@ -212,22 +206,20 @@ def _build(doc: Any) -> Registry:
     role_providers: Dict[str, Dict[str, Image]] = {}
     for role, mapping in _get(doc, "role_providers", "snapshot", dict).items():
         for name, key in (mapping.items() if isinstance(mapping, dict) else ()):
-            if key not in images:
-                raise _Bad("role_providers.%s.%s" % (role, name), "unknown image %r" % key)
-            role_providers.setdefault(str(role), {})[str(name)] = images[key]
+            role_providers.setdefault(str(role), {})[str(name)] = _known(key, images, "role_providers.%s.%s"
+                                                                          % (role, name))
     templates = [_template(entry, "templates.%s" % tid, images)
                  for tid, entry in _get(doc, "templates", "snapshot", dict).items()]
-    base = _get(doc, "base_images", "snapshot", dict)
+    base = {role: _known(key, images, "base_images.%s" % role)
+            for role, key in _get(doc, "base_images", "snapshot", dict).items()}
     for role in ("core", "asterisk", "ami"):
-        if base.get(role) not in images:
-            raise _Bad("base_images.%s" % role, "unknown image %r" % (base.get(role),))
-    net = _get(doc, "network", "snapshot", dict)
+        if role not in base:
+            raise _Bad("base_images.%s" % role, "missing")
     stack_base = StackBase(
-        core=images[base["core"]], asterisk=images[base["asterisk"]], ami=images[base["ami"]],  # type: ignore[arg-type]
+        core=base["core"], asterisk=base["asterisk"], ami=base["ami"],  # type: ignore[arg-type]
         defaults={str(kind): _overrides(ovr, "stack_defaults.%s" % kind)  # type: ignore[misc]
                   for kind, ovr in _get(doc, "stack_defaults", "snapshot", dict).items()},
-        network=Network(_get(net, "name", "network", str), _get(net, "driver", "network", str),
-                        _get(net, "subnet", "network", str, True)))
+        network=_network(_get(doc, "network", "snapshot", dict), "network"))
     wiring = {str(role): Wiring(_get(w, "var", "wiring." + role, str), _get(w, "scheme", "wiring." + role, str),
                                 _get(w, "path", "wiring." + role, str), _get(w, "use_ws_port", "wiring." + role, bool))
               for role, w in _get(doc, "wiring", "snapshot", dict).items()}
@@ -281,4 +273,4 @@ def load(doc: Any, where: str = "registry_from") -> Registry:
     return registry
 
 
-__all__ = ["load", "SNAPSHOT_FILE", "List"]
+__all__ = ["load"]

@@ -1,7 +1,7 @@
 """plugins/filter/*: ``registry_version`` picks the generation whose data a filter returns.
 
-The built-in generations may hold equal data (2026.06 starts as a copy of 2025.09), so a filter that
-ignored ``registry_version`` would pass a comparison between them. The tests therefore add a fixture
+Built-in generations may share much of their data (2026.06 is a delta on 2025.09), so a filter that
+ignored ``registry_version`` could pass a comparison between them. The tests therefore add a fixture
 generation, newer than every built-in one, that differs from 2025.09 in data every filter shows (an
 extra image, a template default, a variable a template adds), and compare each filter's result for
 ``2025.09`` and for the default (the newest) with what ``builtin(version)`` holds.

@@ -25,12 +25,13 @@ def images(template_id: str, registry: Registry = REG) -> Tuple[Image, ...]:
 
 
 def texts(template_id: str, registry: Registry = REG, **kwargs: Any) -> Dict[str, str]:
-    return {name: str(ref) for name, ref in image_references(images(template_id, registry), **kwargs).items()}
+    return {name: str(ref) for name, ref in image_references(images(template_id, registry),
+                                                                      policies=registry.tag_policies, **kwargs).items()}
 
 
 def refused(template_id: str, registry: Registry = REG, **kwargs: Any) -> str:
     with pytest.raises(RegistryError) as err:
-        image_references(images(template_id, registry), **kwargs)
+        image_references(images(template_id, registry), policies=registry.tag_policies, **kwargs)
     return str(err.value)
 
 
@@ -56,13 +57,13 @@ def test_without_inputs_every_service_runs_its_registry_image() -> None:
 
 
 def test_every_service_of_the_plan_gets_a_reference_in_plan_order() -> None:
-    refs = image_references(images("n8n"))
+    refs = image_references(images("n8n"), policies=REG.tag_policies)
     assert list(refs) == [img.service_name for img in images("n8n")]
     assert str(refs["avr-n8n"]) == "n8nio/n8n:latest"
 
 
 def test_an_empty_plan_gives_no_references() -> None:
-    assert image_references(()) == {}
+    assert image_references((), policies=REG.tag_policies) == {}
 
 
 # -- tag --------------------------------------------------------------------------------------------
@@ -205,7 +206,8 @@ def test_image_prefix_goes_before_every_repository() -> None:
 
 
 def test_image_prefix_keeps_the_structure_of_a_reference() -> None:
-    refs = image_references(images("openai"), image_prefix="registry.example.org/mirror/", tag="v1.4.0")
+    refs = image_references(images("openai"), image_prefix="registry.example.org/mirror/", tag="v1.4.0",
+                            policies=REG.tag_policies)
     core = refs["avr-core"]
     assert (core.repository, core.tag, core.digest) == ("registry.example.org/mirror/" + CORE, "v1.4.0", None)
 

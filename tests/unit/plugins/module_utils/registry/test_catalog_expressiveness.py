@@ -343,7 +343,7 @@ def test_a_tag_breaking_the_policy_names_the_catalog_tag_policy() -> None:
     def refs(**fields: Any) -> Any:
         reg = effective_registry(copy.deepcopy({"images": [image(image="example/x:7.1", **fields)], "templates": [
             template(images=dict(SLOTS, asr="asr/x"))]}), GEN)
-        return image_references(plan(reg, reg.template("t")).images, environment="dev")
+        return image_references(plan(reg, reg.template("t")).images, environment="dev", policies=reg.tag_policies)
 
     with pytest.raises(RegistryError) as err:
         refs()
@@ -356,7 +356,8 @@ def test_a_tag_breaking_the_policy_names_the_catalog_tag_policy() -> None:
 def test_a_builtin_image_breaking_the_policy_names_it_too() -> None:
     reg = builtin(GEN)
     with pytest.raises(RegistryError) as err:
-        image_references(plan(reg, reg.template("openai")).images, environment="prod")
+        image_references(plan(reg, reg.template("openai")).images, environment="prod",
+                         policies=reg.tag_policies)
     assert str(err.value).endswith("or pin a digest; or give image 'core/avr-core' another tag_policy in a catalog")
 
 
