@@ -23,6 +23,7 @@ from .registry import RENDERER_FORMAT, SNAPSHOT_SCHEMA, Registry, image_class
 from .stacks import Overrides, StackBase
 from .tags import TagPattern, TagPolicy
 
+
 class _Bad(Exception):
     def __init__(self, path: str, problem: str) -> None:
         super(_Bad, self).__init__("%s: %s" % (path, problem))
@@ -206,8 +207,8 @@ def _build(doc: Any) -> Registry:
     role_providers: Dict[str, Dict[str, Image]] = {}
     for role, mapping in _get(doc, "role_providers", "snapshot", dict).items():
         for name, key in (mapping.items() if isinstance(mapping, dict) else ()):
-            role_providers.setdefault(str(role), {})[str(name)] = _known(key, images, "role_providers.%s.%s"
-                                                                          % (role, name))
+            where = "role_providers.%s.%s" % (role, name)
+            role_providers.setdefault(str(role), {})[str(name)] = _known(key, images, where)
     templates = [_template(entry, "templates.%s" % tid, images)
                  for tid, entry in _get(doc, "templates", "snapshot", dict).items()]
     base = {role: _known(key, images, "base_images.%s" % role)

@@ -25,8 +25,8 @@ def images(template_id: str, registry: Registry = REG) -> Tuple[Image, ...]:
 
 
 def texts(template_id: str, registry: Registry = REG, **kwargs: Any) -> Dict[str, str]:
-    return {name: str(ref) for name, ref in image_references(images(template_id, registry),
-                                                                      policies=registry.tag_policies, **kwargs).items()}
+    refs = image_references(images(template_id, registry), policies=registry.tag_policies, **kwargs)
+    return {name: str(ref) for name, ref in refs.items()}
 
 
 def refused(template_id: str, registry: Registry = REG, **kwargs: Any) -> str:
