@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from pathlib import Path
@@ -480,6 +481,67 @@ RELEASE_OPTIONS: Dict[str, Any] = {
 }
 
 
+#: What a tenant of O(stack_tenants) may set, and the role option each one stands for.
+TENANT_FIELDS = {
+    "template": "stack_template", "kind": "stack_kind", "providers": "stack_providers", "catalog": "stack_catalog",
+    "registry_version": "stack_registry_version", "env": "stack_env", "provider_keys": "stack_provider_keys",
+    "secrets": "stack_secrets", "tag": "stack_tag", "tags": "stack_tags", "digests": "stack_digests",
+    "ami_password": "stack_ami_password", "ari_password": "stack_ari_password",
+    "sip_endpoints": "stack_sip_endpoints", "health_checks": "stack_health_checks",
+    "mount_files": "stack_mount_files", "purge": "stack_purge",
+}
+
+
+def tenant_options(options: Mapping[str, Any]) -> Dict[str, Any]:
+    """The role's tenant options; a tenant's fields take the type of the role option they stand for."""
+    fields: Dict[str, Any] = {
+        "name": {"type": "str", "required": True,
+                 "description": ["Tenant name: its deployment (compose project) name, the prefix C(<name>-) of its "
+                                 "service, container and network names, and its folder under O(stack_tenants_root)."]},
+        "state": {"type": "str", "choices": ["present", "absent"],
+                  "description": ["V(absent) removes the tenant's containers and network (its files too with "
+                                  "C(purge)); default O(stack_state)."]},
+        "free": {"type": "bool", "default": False,
+                 "description": ["Give the tenant's allocation back: with C(state=absent) its ports and subnet, "
+                                 "otherwise the ports it no longer needs. Without it they stay reserved for it."]},
+        "rtp_ports": {"type": "int",
+                      "description": ["Size of the tenant's RTP range (default: the range its template publishes, "
+                                      "51 ports)."]},
+    }
+    for field, option in TENANT_FIELDS.items():
+        spec = {key: copy.deepcopy(value) for key, value in options[option].items()
+                if key not in ("default", "description")}
+        if option == "stack_purge":
+            spec = {"type": "bool"}
+        fields[field] = dict(spec, description=["As O(%s), for this tenant." % option])
+    return {
+        "stack_tenants": {
+            "type": "list", "elements": "dict", "default": [], "options": fields,
+            "description": [
+                "Tenants: several isolated deployments on one host instead of the one the other options describe.",
+                "Each is in C(<stack_tenants_root>/<name>) with its own compose project, names and network; its "
+                "subnet and host ports are allocated (see O(stack_tenants_ports)) and recorded in "
+                "C(<stack_tenants_root>/tenants.json), written atomically under a lock.",
+                "Every present tenant is checked before anything is written for any tenant; then each one is a "
+                "release of its own through its own health gate, and one that fails is rolled back alone.",
+                "Options not listed here (O(stack_image_prefix), O(stack_publish_address), the release and gate "
+                "settings, ...) apply to every tenant."]},
+        "stack_tenants_root": {"type": "path", "default": "/srv/avr",
+                               "description": ["Common root of the tenants' folders and of C(tenants.json)."]},
+        "stack_tenants_ports": {
+            "type": "dict", "default": {"sip": "5060-5259", "rtp": "20000-29999", "ami": "15038-15237",
+                                        "ari": "18088-18287", "core": "16001-16200", "web": "8080-8279"},
+            "description": ["Block of host ports (C(START-END)) per purpose of a published port: C(sip), C(rtp) "
+                            "(Asterisk publishes and its configuration says the same numbers), C(ami), C(ari), "
+                            "C(core), C(web) (any other published port). Blocks may not overlap; ports another "
+                            "program holds and the host's ephemeral range are skipped."]},
+        "stack_tenants_subnet_pool": {"type": "str", "default": "10.201.0.0/16",
+                                      "description": ["IPv4 pool the tenants' subnets come from."]},
+        "stack_tenants_subnet_prefix": {"type": "int", "default": 24,
+                                        "description": ["Prefix length of each tenant's subnet."]},
+    }
+
+
 def argument_specs(registries: Sequence[Registry]) -> str:
     """The stack role's argument specs; ``registries``: one per generation, oldest first (the last is the newest)."""
     reg = registries[-1]
@@ -581,6 +643,7 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                             "description": ["Log lines shown for a service that fails to start."]},
     }
     options.update(RELEASE_OPTIONS)
+    options.update(tenant_options(options))
     rollback_options = {name: options[name] for name in (
         "stack_deployment", "stack_project_dir", "stack_pull", "stack_wait", "stack_wait_timeout",
         "stack_log_lines")}
