@@ -179,7 +179,8 @@ def check_json(value: str, where: str, secret: bool = False) -> str:
     """``value`` if it is JSON text; RenderError naming ``where`` (quoting the value unless ``secret``)."""
     problem = json_problem(value)
     if problem:
-        raise RenderError("%s: %s is not JSON (%s)" % (where, "the value" if secret else "value %r" % value, problem))
+        shown = repr(value) if len(value) <= 200 else repr(value[:200]) + "..."  # a long value shortened
+        raise RenderError("%s: %s is not JSON (%s)" % (where, "the value" if secret else "value " + shown, problem))
     return value
 
 
