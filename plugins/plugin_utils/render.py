@@ -509,10 +509,7 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
     labels = img.labels + (ovr.add_labels if ovr is not None else ())
     if labels:
         svc["labels"] = list(labels)
-    ports: Sequence[str] = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
-    if "ports" in unset:
-        ports = ()
-    ports = published.ports.get(img.service_name, ports)
+    ports: Sequence[str] = published.ports.get(img.service_name, template.published_ports(img))
     if ports:
         svc["ports"] = [published.bind(spec, img.management_ports) for spec in ports]
     volumes = img.volumes + (ovr.add_volumes if ovr is not None else ())

@@ -504,6 +504,16 @@ class Template:
                 return ovr
         return None
 
+    def published_ports(self, img: Image) -> Tuple[str, ...]:
+        """The ports the template publishes for ``img``: the override's ports, else the image's; none when the
+        override unsets them (a deployment's ``ports`` option may still replace them)."""
+        ovr = self.override(img.service_name)
+        if ovr is None:
+            return img.ports
+        if "ports" in ovr.unset:
+            return ()
+        return ovr.ports if ovr.ports is not None else img.ports
+
 
 _CONTAINER_TCP_PORT = re.compile(r"^(?:.*:)?(\d+)(?:/tcp)?$")
 
