@@ -49,7 +49,7 @@ def agent_env() -> List[Dict[str, Any]]:
 def catalog(env: Optional[List[Dict[str, Any]]] = None, **template: Any) -> Dict[str, Any]:
     tpl = {"id": "tenant", "stack": "plain", "extras": ["service/%s" % AGENT]}
     tpl.update(template)
-    return {"images": [{"role": "service", "name": AGENT, "image": "example/tenant-agent:1.0",
+    return {"images": [{"role": "service", "name": AGENT, "image": "example/tenant-agent:1.0.0",
                         "ports": ["8080:8080"], "env": agent_env() if env is None else env}],
             "templates": [tpl]}
 
