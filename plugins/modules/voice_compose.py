@@ -84,7 +84,7 @@ options:
       - "A value may derive from another variable of the same service as C({{var:NAME}}) (also with C(!unsafe));
         it is replaced by the final value of NAME after every layer, as are such tokens in registry defaults,
         template values and C(environment.json). NAME must be a non-secret variable of the service, and a cycle
-        is refused; a variable of C(format) C(json) (see C(docs/catalog.md)) must get JSON text."
+        is refused; a variable with C(format: json) (see O(catalog)) must get JSON text."
     type: dict
     default: {}
   service_prefix:
