@@ -432,14 +432,12 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
             where = "env.%s.%s" % (service, var.name)
             value: Optional[str] = finals.get(var.name)
             raw = False
-            literal = False  # a secret: never templated, only protected from interpolation
-            if var.secret:
+            if var.secret:  # a given secret is never templated (_final_values), only protected from interpolation
                 secret_vars.add(var.name)
                 given = given_secrets.get(var.name)
                 if var.provider:
                     used.setdefault(var.provider, {"required": var.required, "present": given is not None})
                 if given is not None:
-                    literal = True
                     result_secrets.append(given)
             else:
                 if var.provider:

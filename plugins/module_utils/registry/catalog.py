@@ -122,11 +122,9 @@ def _no_tokens(values: List[str]) -> List[str]:
     """Texts of fields that never resolve ``{{service:...}}`` or ``{{var:...}}`` tokens (a token would reach
     Compose as text)."""
     for index, item in enumerate(values):
-        if not isinstance(item, str):
-            continue
-        if SERVICE_TOKEN_RE.search(item):
+        if isinstance(item, str) and SERVICE_TOKEN_RE.search(item):
             raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM % ("service", "service name")))
-        if "{{var:" in item:
+        if isinstance(item, str) and "{{var:" in item:
             raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM % ("var", "value")))
     return values
 

@@ -260,10 +260,10 @@ class Registry:
             raise RegistryError("%s: %s makes a cycle of derived values (%s); a value cannot derive from itself"
                                 % (values[at][1], "the value" if schema[at].secret else repr(values[at][0]),
                                    " -> ".join(cycle))) from None
-        for name, value in final.items():
+        for name, got in final.items():
             var = schema[name]
-            if var.format == "json" and value is not None:
-                problem = json_problem(_json_text(value))
+            if var.format == "json" and got is not None:
+                problem = json_problem(_json_text(got))
                 if problem:
                     raw, where = values[name]
                     shown = "the value" if var.secret else "value %r" % raw
