@@ -123,30 +123,29 @@ def derive(values: Mapping[str, Optional[str]], literal: Tuple[str, ...] = ()) -
     (callers refuse unknown names before).
     """
     done: Dict[str, Optional[str]] = {}
-
-    def final(name: str, trail: Tuple[str, ...]) -> Optional[str]:
-        if name in done:
-            return done[name]
-        value = values.get(name)
-        if value is None or name in literal or "{{var:" not in value:
-            done[name] = value
-            return value
-        if name in trail:
-            raise VarCycle(trail[trail.index(name):] + (name,))
-        parts = []
-        absent = False
-        pos = 0
-        for match in VAR_TOKEN_RE.finditer(value):
-            got = final(match.group(1), trail + (name,))
-            parts.append(value[pos:match.start()])
-            parts.append(got or "")
-            absent = absent or got is None
-            pos = match.end()
-        parts.append(value[pos:])
-        done[name] = None if absent else "".join(parts)
-        return done[name]
-
-    return {name: final(name, ()) for name in values}
+    for start in values:
+        chain = [start]  # each name is named by the one before it; resolved from the end (no recursion limit)
+        while chain:
+            name = chain[-1]
+            value = values.get(name)
+            if name in done:
+                chain.pop()
+                continue
+            if value is None or name in literal or "{{var:" not in value:
+                done[name] = value
+                chain.pop()
+                continue
+            pending = next((ref for ref in VAR_TOKEN_RE.findall(value) if ref not in done), None)
+            if pending is not None:
+                if pending in chain:
+                    raise VarCycle(tuple(chain[chain.index(pending):]) + (pending,))
+                chain.append(pending)
+                continue
+            finals = [done[ref] for ref in VAR_TOKEN_RE.findall(value)]
+            done[name] = None if any(got is None for got in finals) else VAR_TOKEN_RE.sub(
+                lambda match: done[match.group(1)] or "", value)
+            chain.pop()
+    return {name: done[name] for name in values}
 
 
 def is_name(value: object) -> bool:

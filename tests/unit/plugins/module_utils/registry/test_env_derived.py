@@ -107,6 +107,15 @@ def test_derive_does_not_read_inserted_text_again() -> None:
     assert derive({"A": "{{var:B}}", "B": "{{var:B}}"}, literal=("B",)) == {"A": "{{var:B}}", "B": "{{var:B}}"}
 
 
+def test_derive_takes_a_long_chain_without_recursion() -> None:
+    values: Dict[str, Optional[str]] = {"V%d" % n: "{{var:V%d}}." % (n + 1) for n in range(5000)}
+    values["V5000"] = "end"
+    assert derive(values)["V0"] == "end" + "." * 5000
+    values["V5000"] = "{{var:V0}}"
+    with pytest.raises(VarCycle):
+        derive(values)
+
+
 @pytest.mark.parametrize("values, cycle", [
     ({"A": "{{var:A}}"}, "A -> A"),
     ({"A": "{{var:B}}", "B": "x{{var:A}}"}, "A -> B -> A"),
