@@ -185,25 +185,29 @@ def check_json(value: str, where: str, secret: bool = False) -> str:
 
 
 def _final_values(img: Image, values: Mapping[str, str], literal: Mapping[str, str], names: Mapping[str, str],
-                  where: str = "env") -> Dict[str, Optional[str]]:
+                  layered: Mapping[str, str]) -> Dict[str, Optional[str]]:
     """The final value of each variable of ``img`` (None: none): ``values`` (every layer applied, tokens
     unresolved) with ``{{service:...}}`` tokens resolved, then ``{{var:...}}`` tokens (``model.derive``);
-    the values of ``literal`` (secrets given to the task) are taken as they are."""
+    the values of ``literal`` (secrets given to the task) are taken as they are. ``layered`` names the
+    layer (``env``, ``environment.json services``) a variable's value comes from, where it is not a default:
+    a cycle is reported at a layered value of it when there is one."""
     service = img.service_name
     resolved: Dict[str, Optional[str]] = {}
     for var in img.env:
         if var.name in literal:
             resolved[var.name] = literal[var.name]
         elif var.name in values:
-            resolved[var.name] = resolve_tokens(values[var.name], names, "%s.%s.%s" % (where, service, var.name))
+            resolved[var.name] = resolve_tokens(values[var.name], names, "env.%s.%s" % (service, var.name))
         else:
             resolved[var.name] = None
     try:
         return derive(resolved, tuple(literal))
     except VarCycle as exc:
-        first = exc.cycle[0]
+        first = next((name for name in exc.cycle if name in layered), exc.cycle[0])
+        at = exc.cycle.index(first)
+        cycle = exc.cycle[at:-1] + exc.cycle[:at + 1]
         raise RenderError("%s.%s.%s: value %r makes a cycle of derived values (%s); a value cannot derive from itself"
-                          % (where, service, first, values[first], exc)) from None
+                          % (layered.get(first, "env"), service, first, values[first], " -> ".join(cycle))) from None
 
 
 _PORT_SPEC = PORT_SPEC_RE
@@ -418,16 +422,18 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
         layers = (stored.get(service), task_env.get(service))
         environment: Dict[str, str] = {}
         given_secrets: Dict[str, str] = {}
+        layered: Dict[str, str] = {}
         for var in img.env:
             if var.secret:
                 given = _secret_value(var, registry, keys, named)
                 if given is not None:
                     given_secrets[var.name] = given
             else:
-                for layer in layers:
+                for layer, layer_name in zip(layers, ("environment.json services", "env")):
                     if layer and var.name in layer:
                         values[var.name] = layer[var.name]
-        finals = _final_values(img, values, given_secrets, names)
+                        layered[var.name] = layer_name
+        finals = _final_values(img, values, given_secrets, names, layered)
         for var in img.env:
             where = "env.%s.%s" % (service, var.name)
             value: Optional[str] = finals.get(var.name)

@@ -193,8 +193,20 @@ def test_a_layered_value_naming_a_bad_variable_is_one_line_naming_field_and_valu
     ({"DEPARTMENT_NAME": "{{var:GREETING}}"}, "DEPARTMENT_NAME -> GREETING -> AGENT_NAME -> DEPARTMENT_NAME"),
 ])
 def test_a_cycle_through_layered_values_is_refused_naming_it(values: Dict[str, str], cycle: str) -> None:
+    name = next(iter(values))
     message = render_error(registry(), env={AGENT: dict(BASE[AGENT], **values)})
-    assert message.startswith("env.%s." % AGENT) and "cycle of derived values (%s)" % cycle in message, message
+    assert message.startswith("env.%s.%s: value %r makes a cycle of derived values (%s)"
+                              % (AGENT, name, values[name], cycle)), message
+    message = render_error(registry(), stored={AGENT: dict(BASE[AGENT], **values)})
+    assert message.startswith("environment.json services.%s.%s: value %r" % (AGENT, name, values[name])), message
+
+
+def test_a_cycle_is_reported_at_the_layered_value_that_closes_it() -> None:
+    reg = registry(catalog([{"name": "A", "default": "{{var:B}}"}, {"name": "B"}]))
+    with pytest.raises(RenderError) as caught:
+        render(reg, reg.template("tenant"), Inputs("sales", env={AGENT: {"B": "{{var:A}}"}}))
+    assert str(caught.value).startswith("env.%s.B: value '{{var:A}}' makes a cycle of derived values (B -> A -> B)"
+                                        % AGENT), str(caught.value)
 
 
 @pytest.mark.parametrize("value, reason", [
