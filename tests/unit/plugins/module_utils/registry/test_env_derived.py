@@ -393,6 +393,12 @@ def test_format_is_written_only_when_set_and_the_snapshot_loads_back() -> None:
     assert again.images["service/%s" % AGENT].var("ENABLED_TOOLS").format == "json"  # type: ignore[union-attr]
     for gen in ("2025.09", "2026.06"):
         assert "\"format\"" not in builtin(gen).snapshot_text(), "built-in data sets no format"
+    extended = registry(catalog(overrides={AGENT: {"extend_env": [{"name": "ROUTES", "format": "json",
+                                                                  "default": "{}"}]}}))
+    loaded = snapshot.load(extended.snapshot_text())
+    assert loaded.digest == extended.digest and loaded.digest != reg.digest
+    ovr = loaded.template("tenant").override(AGENT)
+    assert ovr is not None and ovr.extend_env[0].format == "json"
 
 
 def test_a_snapshot_with_a_bad_or_null_format_is_refused() -> None:
