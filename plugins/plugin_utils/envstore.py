@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
-    SERVICE_TOKEN_RE, VarCycle, derive, json_problem, var_tokens,
+    SERVICE_TOKEN_RE, VarCycle, derive, derived_from, json_problem,
 )
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     Plan, RenderError, check_env_layer, check_text, resolve_tokens,
@@ -139,7 +139,8 @@ def _check_derived(img: Any, defaults: Mapping[str, str], values: Mapping[str, s
             problem = json_problem(value)
             if not problem:
                 continue
-            cause = next((name for name in _bases(var.name, values, defaults) if name in given), None)
+            merged = {var_.name: values.get(var_.name, defaults.get(var_.name)) for var_ in img.env}
+            cause = next((name for name in derived_from(var.name, merged) if name in given), None)
             if var.name not in given and cause is not None:  # a base value this task sets breaks a derived one
                 raise RenderError("%s: value %r makes %s %s, which is not JSON (%s)"
                                   % (field_(cause), values[cause], var.name, _shown(value), problem))
@@ -149,19 +150,6 @@ def _check_derived(img: Any, defaults: Mapping[str, str], values: Mapping[str, s
 def _shown(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _bases(name: str, values: Mapping[str, str], defaults: Mapping[str, str]) -> List[str]:
-    """The variables the value of ``name`` derives from, directly or through other derived values."""
-    found: List[str] = []
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        for base in var_tokens(values.get(current, defaults.get(current)) or ""):
-            if base not in found:
-                found.append(base)
-                pending.append(base)
-    return found
 
 
 def missing(stack: Plan, data: Mapping[str, Any]) -> List[str]:

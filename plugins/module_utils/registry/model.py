@@ -14,7 +14,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Dict, Literal, Mapping, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow", "service"]
 StackKind = Literal["modular", "sts", "plain"]
@@ -146,6 +146,20 @@ def derive(values: Mapping[str, Optional[str]], literal: Tuple[str, ...] = ()) -
                 lambda match: done[match.group(1)] or "", value)
             chain.pop()
     return {name: done[name] for name in values}
+
+
+def derived_from(name: str, values: Mapping[str, Optional[str]]) -> Tuple[str, ...]:
+    """The variables the value of ``name`` in ``values`` derives from, directly or through other derived
+    values, nearest first."""
+    found: List[str] = []
+    pending = [name]
+    while pending:
+        current = pending.pop(0)
+        for base in var_tokens(values.get(current) or ""):
+            if base not in found and base != name:
+                found.append(base)
+                pending.append(base)
+    return tuple(found)
 
 
 def is_name(value: object) -> bool:

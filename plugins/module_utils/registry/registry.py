@@ -19,8 +19,8 @@ from .generations import FIRST, Generation, generations, newest
 from .tags import ImageReference, TagPolicy, check_digest, check_tag, parse_reference
 from .model import (
     IMAGE_CLASSES, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_FORMATS, EnvVar, Image, Network, Provider, RegistryError,
-    Role, ServiceOverride, StackKind, Template, VarCycle, Wiring, derive, is_name, json_problem, text_problem,
-    var_token_problem, var_tokens, volume_problem,
+    Role, ServiceOverride, StackKind, Template, VarCycle, Wiring, derive, derived_from, is_name, json_problem,
+    text_problem, var_token_problem, var_tokens, volume_problem,
 )
 from .stacks import Overrides
 
@@ -264,10 +264,17 @@ class Registry:
             var = schema[name]
             if var.format == "json" and got is not None:
                 problem = json_problem(_json_text(got))
-                if problem:
-                    raw, where = values[name]
-                    shown = "the value" if var.secret else "value %r" % raw
-                    raise RegistryError("%s: %s is not JSON (%s)" % (where, shown, problem))
+                if not problem:
+                    continue
+                raw, where = values[name]
+                cause = next((base for base in derived_from(name, {n: v for n, (v, _) in values.items()})
+                              if prefer and values[base][1].startswith(prefer)), None)
+                if cause is not None and not where.startswith(prefer) and not var.secret:
+                    # a template's value of a base variable breaks the image's derived default
+                    raise RegistryError("%s: %r makes %s %r, which is not JSON (%s)"
+                                        % (values[cause][1], values[cause][0], name, got, problem))
+                shown = "the value" if var.secret else "value %r" % raw
+                raise RegistryError("%s: %s is not JSON (%s)" % (where, shown, problem))
 
     def _check_reference(self, img: Image, where: str) -> None:
         if img.tag_policy not in self.tag_policies:

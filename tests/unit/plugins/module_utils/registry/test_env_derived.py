@@ -326,6 +326,12 @@ def test_a_json_default_is_checked_after_its_tokens_resolve() -> None:
                               " is not JSON"), message
 
 
+def test_a_template_value_that_breaks_a_derived_json_default_is_named() -> None:
+    message = refused(catalog(overrides={AGENT: {"env": {"DEPARTMENT_ID": 'a"b'}}}))
+    assert message.startswith("catalog.templates[0].overrides.%s.env.DEPARTMENT_ID: 'a\"b' makes TOOL_CONFIG "
+                              "'{\"department\": \"a\"b\"}', which is not JSON (" % AGENT), message
+
+
 def test_a_template_value_of_a_json_variable_is_checked() -> None:
     message = refused(catalog(overrides={AGENT: {"env": {"ENABLED_TOOLS": "[oops]"}}}))
     assert message.startswith("catalog.templates[0].overrides.%s.env.ENABLED_TOOLS: value '[oops]' is not JSON"
