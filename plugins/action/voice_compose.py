@@ -24,6 +24,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.containers import differences
 from ansible_collections.voiceops.avr.plugins.module_utils.masking import mask_equal_values
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.purposes import port_needs
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.snapshot import load as load_snapshot
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     ENV_FILE, FILE_SPEC, SECRETS_SPEC, AnsibleActionFail, StackAction, attributes_match, check_file_mode,
@@ -225,6 +226,7 @@ class ActionModule(StackAction):
                                 if not ref.digest or running.get(svc) != str(ref))
         out["credential_files"] = credential_files
         out["gate"] = gate_data(rendered.document, stack_plan.images, out["services"])
+        out["port_needs"] = port_needs(template)
 
         wanted = self._wanted(rendered, args, compose_file)
         configs = {name: self._config_text(src, name, task_vars, secrets, roles, deployment)

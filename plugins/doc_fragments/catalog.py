@@ -34,8 +34,21 @@ options:
       - "Values may name another service of the stack as C({{service:NAME}}) in env values only:
         C(env[].default), C(extend_env[].default) and C(overrides.<service>.env). Other fields (C(labels),
         C(add_labels), C(command), C(healthcheck.test)) refuse such a token."
+      - "A value may derive from another variable of the same service as C({{var:NAME}}) in the same env values, and
+        in C(environment.json) and task C(env) values: at render time it is replaced by the final value of NAME,
+        after every layer (registry default, template value, C(environment.json), task C(env)). With default
+        C({{var:DEPARTMENT_ID}}_tenant), C(DB_SCHEMA) follows C(DEPARTMENT_ID); a value given for C(DB_SCHEMA)
+        itself wins. A derived value may name another derived one and hold C({{service:...}}) tokens too."
+      - "NAME must be a variable of the service (C(extend_env) included) and not a secret (that would copy a secret
+        into a variable that is printed and stored); values that derive from each other in a cycle are refused,
+        naming the cycle. When NAME has no value, the derived variable has none (a required one is reported
+        missing). The fields that refuse C({{service:...}}) refuse C({{var:...}})."
+      - "C(format: json) on a variable (C(env[]) or C(extend_env[])): each value it gets, after its tokens are
+        resolved, must be JSON text (it is emitted as written, not re-serialized); a secret one is checked without
+        being quoted."
       - "In an inline catalog mapping in a playbook, write every string that holds C({{) with C(!unsafe)
-        (these tokens, or any other text with braces), so that Ansible does not template it; a catalog file that
-        M(voiceops.avr.voice_compose) reads by path is data and needs no tag."
+        (these tokens, or any other text with braces), so that Ansible does not template it (it would read C({{)
+        as Jinja); a catalog file that M(voiceops.avr.voice_compose) reads by path is data and needs no tag. The
+        same holds for a C({{var:...}}) value in a task's C(env) or in M(voiceops.avr.voice_env)'s C(set)."
     type: dict
 """

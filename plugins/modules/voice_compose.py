@@ -81,6 +81,10 @@ options:
       - "A value may name another service of the stack as C({{service:avr-ami}}); it is replaced by the
         deployed name (with O(service_prefix)). Write it with C(!unsafe) in a playbook so Ansible does not
         template it."
+      - "A value may derive from another variable of the same service as C({{var:NAME}}) (also with C(!unsafe));
+        it is replaced by the final value of NAME after every layer, as are such tokens in registry defaults,
+        template values and C(environment.json). NAME must be a non-secret variable of the service, and a cycle
+        is refused; a variable with C(format: json) (see O(catalog)) must get JSON text."
     type: dict
     default: {}
   service_prefix:
@@ -453,6 +457,28 @@ gate:
       container: support-avr-mysql
       network: support
       probes: [{type: health, port: null}]
+port_needs:
+  description:
+    - What the template rendered publishes on the host, one entry per port (or port range) in service order, then
+      port order - the template's own ports (the image's, or a template override's, none when the template unsets
+      them), not O(ports). A caller that allocates host ports per deployment (several tenants on one host) takes
+      each from the block of its C(purpose).
+    - C(service) is the registry service name (the key O(ports) takes), C(container) the container port or range,
+      C(protocol) V(tcp), V(udp) or V(sctp), C(size) the number of ports (V(51) for V(10000-10050)). An address
+      part of a port spec is left out; O(publish_address) and O(management_address) bind it.
+    - "C(purpose) comes from the service's role and container port, never from an image's name: Asterisk's V(5060)
+      is V(sip), any UDP range of Asterisk V(rtp), V(5038) V(ami), V(8088) and V(8089) V(ari); the other ports of the
+      core are V(core), of the AMI service V(ami), and any other port V(web)."
+    - C(follows_host) is true for V(sip) and V(rtp), whose container port must equal the host port (Asterisk
+      advertises the port it binds); for the others only the host side moves.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.6.0
+  sample:
+    - {service: avr-core, container: '5001', protocol: tcp, purpose: core, size: 1, follows_host: false}
+    - {service: avr-asterisk, container: '5060', protocol: tcp, purpose: sip, size: 1, follows_host: true}
+    - {service: avr-asterisk, container: 10000-10050, protocol: udp, purpose: rtp, size: 51, follows_host: true}
 to_pull:
   description:
     - Registry service names whose image reference has no digest or is not the one the current release runs - the

@@ -19,12 +19,15 @@ description:
     M(voiceops.avr.voice_compose) applies on top of the registry defaults.
   - "On the first run (or with O(reset=true)) the store is seeded with the defaults of every image of
     the selected template or stack, including C({{service:NAME}}) tokens where a value names another
-    service, so the same store works with any C(service_prefix)."
+    service, so the same store works with any C(service_prefix), and C({{var:NAME}}) tokens where a value
+    derives from another variable, so that it follows the task C(env) of each render."
   - Then O(unset) removes variables (the registry default applies again when rendering) and O(set)
     upserts them, per service.
-  - Every value is validated against the images' ordered env schema. An unknown service or variable
+  - "Every value is validated against the images' ordered env schema (a C({{var:NAME}}) token must name a
+    non-secret variable of the service, values may not derive from each other in a cycle, and a C(format: json)
+    variable's value, its tokens resolved from the store, must be JSON). An unknown service or variable
     fails with a suggestion; secret variables (provider keys, passwords) are refused, so the store
-    never holds a secret. Required variables still without a value are listed in RV(missing).
+    never holds a secret. Required variables still without a value are listed in RV(missing)."
   - Reports which provider keys and named secrets the stack reads and whether they were passed to the
     task, without their values.
   - The file is written atomically (temporary file, then rename), only when its content changes, and only

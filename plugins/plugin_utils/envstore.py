@@ -4,8 +4,9 @@
 """The per-deployment ``environment.json`` store: seeded from defaults, edited per service.
 
 The store holds every non-secret variable value of a deployment, keyed by
-registry service name, with ``{{service:...}}`` tokens kept unresolved so the
-same file works with any ``service_prefix``. Secret variables are refused.
+registry service name, with ``{{service:...}}`` and ``{{var:...}}`` tokens kept
+unresolved so the same file works with any ``service_prefix`` and a derived value
+follows the task ``env`` of each render. Secret variables are refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
+    SERVICE_TOKEN_RE, VarCycle, derive, derived_from, json_problem,
+)
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     Plan, RenderError, check_env_layer, check_text, resolve_tokens,
 )
@@ -90,7 +94,8 @@ def update(registry: Registry, stack: Plan, current: Optional[Dict[str, Any]], s
                     raise RenderError("unset.%s: service %r (image %r) has no variable %r%s"
                                       % (service, service, img.key, name, suggest(str(name), img.var_names)))
                 services.get(service, {}).pop(name, None)
-    for service, values in check_env_layer(set_, stack, "set").items():
+    given = check_env_layer(set_, stack, "set")
+    for service, values in given.items():
         for name, value in values.items():
             resolve_tokens(value, names, "set.%s.%s" % (service, name))
             services.setdefault(service, {})[name] = value
@@ -98,18 +103,65 @@ def update(registry: Registry, stack: Plan, current: Optional[Dict[str, Any]], s
         for name, value in values.items():
             check_text(value, "%s.%s.%s" % (where, service, name))
             resolve_tokens(value, names, "%s.%s.%s" % (where, service, name))
+    for img in stack.images:
+        _check_derived(img, stack.defaults[img.service_name], services.get(img.service_name, {}),
+                       given.get(img.service_name, {}), where)
     return {"format": FORMAT, "template": stack.template.id, "services": _ordered(stack, services)}
 
 
+def _finals(img: Any, defaults: Mapping[str, str], values: Mapping[str, str]) -> Dict[str, Optional[str]]:
+    """The final non-secret values of ``img`` from its defaults and the store's ``values`` (no task env)."""
+    merged: Dict[str, Optional[str]] = {}
+    for var in img.env:
+        value = values.get(var.name, defaults.get(var.name))
+        if not var.secret and value is not None:  # service tokens stand for their (name-safe) service names
+            merged[var.name] = SERVICE_TOKEN_RE.sub(lambda match: match.group(1), value)
+    return derive(merged)
+
+
+def _check_derived(img: Any, defaults: Mapping[str, str], values: Mapping[str, str], given: Mapping[str, str],
+                   where: str) -> None:
+    """The store's values of ``img`` derive in no cycle, and each ``format: json`` value (tokens resolved from
+    the defaults and the store) is JSON; an error names ``set.<service>.<VAR>`` for a value this task sets."""
+    def field_(name: str) -> str:
+        return "%s.%s.%s" % ("set" if name in given else where + " services", img.service_name, name)
+    try:
+        finals = _finals(img, defaults, values)
+    except VarCycle as exc:
+        first = next((n for n in exc.cycle if n in given), exc.cycle[0])
+        at = exc.cycle.index(first)
+        cycle = exc.cycle[at:-1] + exc.cycle[:at + 1]
+        raise RenderError("%s: value %r makes a cycle of derived values (%s); a value cannot derive from itself"
+                          % (field_(first), values.get(first, defaults.get(first)), " -> ".join(cycle))) from None
+    for var in img.env:
+        value = finals.get(var.name)
+        if var.format == "json" and value is not None and var.name in values:
+            problem = json_problem(value)
+            if not problem:
+                continue
+            merged = {var_.name: values.get(var_.name, defaults.get(var_.name)) for var_ in img.env}
+            cause = next((name for name in derived_from(var.name, merged) if name in given), None)
+            if var.name not in given and cause is not None:  # a base value this task sets breaks a derived one
+                raise RenderError("%s: value %r makes %s %s, which is not JSON (%s)"
+                                  % (field_(cause), values[cause], var.name, _shown(value), problem))
+            raise RenderError("%s: value %s is not JSON (%s)" % (field_(var.name), _shown(values[var.name]), problem))
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def missing(stack: Plan, data: Mapping[str, Any]) -> List[str]:
-    """``service.VAR`` of each required non-secret variable without a value."""
+    """``service.VAR`` of each required non-secret variable without a value (a derived value naming a
+    variable without one has none)."""
     out = []
     services = data.get("services", {})
     for img in stack.images:
-        values = services.get(img.service_name, {})
+        finals = _finals(img, stack.defaults[img.service_name], services.get(img.service_name, {}))
         for var in img.env:
             if var.required and not var.secret and not (var.provider and not var.secret) \
-                    and var.name not in values and var.name not in stack.defaults[img.service_name]:
+                    and finals.get(var.name) is None:
                 out.append("%s.%s" % (img.service_name, var.name))
     return out
 

@@ -11,6 +11,10 @@ Environment precedence, per service: image defaults -> template/stack
 overrides and core wiring -> provider keys and secrets (only where the
 image's schema asks for them) -> ``environment.json`` -> task ``env``.
 Variables are emitted in schema order.
+
+Tokens in non-secret values: ``{{service:NAME}}`` becomes the deployed name of service NAME, then
+``{{var:NAME}}`` the final value of variable NAME of the same service (after every layer above;
+``model.derive``). A ``format: json`` variable's final value must be JSON text.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
-    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, EnvVar, Image, RegistryError, Template, is_name,
-    text_problem,
+    DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, EnvVar, Image, RegistryError, Template, VarCycle, derive,
+    is_name, json_problem, text_problem,
 )
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import Registry, suggest
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (
+    Registry, suggest, token_reference_problem,
+)
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 
@@ -169,6 +175,41 @@ def resolve_tokens(value: str, names: Mapping[str, str], where: str) -> str:
     return SERVICE_TOKEN_RE.sub(repl, value)
 
 
+def check_json(value: str, where: str, secret: bool = False) -> str:
+    """``value`` if it is JSON text; RenderError naming ``where`` (quoting the value unless ``secret``)."""
+    problem = json_problem(value)
+    if problem:
+        shown = repr(value) if len(value) <= 200 else repr(value[:200]) + "..."  # a long value shortened
+        raise RenderError("%s: %s is not JSON (%s)" % (where, "the value" if secret else "value " + shown, problem))
+    return value
+
+
+def _final_values(img: Image, values: Mapping[str, str], literal: Mapping[str, str], names: Mapping[str, str],
+                  layered: Mapping[str, str]) -> Dict[str, Optional[str]]:
+    """The final value of each variable of ``img`` (None: none): ``values`` (every layer applied, tokens
+    unresolved) with ``{{service:...}}`` tokens resolved, then ``{{var:...}}`` tokens (``model.derive``);
+    the values of ``literal`` (secrets given to the task) are taken as they are. ``layered`` names the
+    layer (``env``, ``environment.json services``) a variable's value comes from, where it is not a default:
+    a cycle is reported at a layered value of it when there is one."""
+    service = img.service_name
+    resolved: Dict[str, Optional[str]] = {}
+    for var in img.env:
+        if var.name in literal:
+            resolved[var.name] = literal[var.name]
+        elif var.name in values:
+            resolved[var.name] = resolve_tokens(values[var.name], names, "env.%s.%s" % (service, var.name))
+        else:
+            resolved[var.name] = None
+    try:
+        return derive(resolved, tuple(literal))
+    except VarCycle as exc:
+        first = next((name for name in exc.cycle if name in layered), exc.cycle[0])
+        at = exc.cycle.index(first)
+        cycle = exc.cycle[at:-1] + exc.cycle[:at + 1]
+        raise RenderError("%s.%s.%s: value %r makes a cycle of derived values (%s); a value cannot derive from itself"
+                          % (layered.get(first, "env"), service, first, values[first], " -> ".join(cycle))) from None
+
+
 _PORT_SPEC = PORT_SPEC_RE
 
 
@@ -235,6 +276,7 @@ def check_env_layer(layer: Any, plan_: Plan, where: str) -> Dict[str, Dict[str, 
     if not isinstance(layer, Mapping):
         raise RenderError("%s: expected a mapping of service name to variables, got %s" % (where, type(layer).__name__))
     by_service = {img.service_name: img for img in plan_.images}
+    schemas = {service: {var.name: var for var in img.env} for service, img in by_service.items()}
     checked: Dict[str, Dict[str, str]] = {}
     for service, values in layer.items():
         img = by_service.get(service)
@@ -254,6 +296,9 @@ def check_env_layer(layer: Any, plan_: Plan, where: str) -> Dict[str, Dict[str, 
                 raise RenderError("%s: %s is a secret; pass it in %s, never in env"
                                   % (field_, name, var.source))
             out[name] = check_text(value, field_)
+            problem = token_reference_problem(value, schemas[service])
+            if problem:
+                raise RenderError("%s: value %r %s" % (field_, value, problem))
         checked[service] = out
     return checked
 
@@ -376,19 +421,29 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
         values = dict(plan_.defaults[service])
         layers = (stored.get(service), task_env.get(service))
         environment: Dict[str, str] = {}
+        given_secrets: Dict[str, str] = {}
+        layered: Dict[str, str] = {}
+        for var in img.env:
+            if var.secret:
+                given = _secret_value(var, registry, keys, named)
+                if given is not None:
+                    given_secrets[var.name] = given
+            else:
+                for layer, layer_name in zip(layers, ("environment.json services", "env")):
+                    if layer and var.name in layer:
+                        values[var.name] = layer[var.name]
+                        layered[var.name] = layer_name
+        finals = _final_values(img, values, given_secrets, names, layered)
         for var in img.env:
             where = "env.%s.%s" % (service, var.name)
-            value: Optional[str] = values.get(var.name)
+            value: Optional[str] = finals.get(var.name)
             raw = False
-            literal = False  # a secret: never templated, only protected from interpolation
-            if var.secret:
+            if var.secret:  # a given secret is never templated (_final_values), only protected from interpolation
                 secret_vars.add(var.name)
-                given = _secret_value(var, registry, keys, named)
+                given = given_secrets.get(var.name)
                 if var.provider:
                     used.setdefault(var.provider, {"required": var.required, "present": given is not None})
                 if given is not None:
-                    value = given
-                    literal = True
                     result_secrets.append(given)
             else:
                 if var.provider:
@@ -402,9 +457,6 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
                         elif not allow_missing:
                             missing.append("%s (credential file %s from provider_keys.%s)"
                                            % (where[4:], provider.file, var.provider))
-                for layer in layers:
-                    if layer and var.name in layer:
-                        value = layer[var.name]
             if value is None:
                 if not var.required:
                     continue
@@ -414,10 +466,10 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
                     continue
                 value = "${%s}" % _placeholder(var, registry)
                 raw = True
-            if literal:
+            if not raw:
+                if var.format == "json":
+                    check_json(value, where, var.secret)
                 value = _escape(value)
-            elif not raw:
-                value = _escape(resolve_tokens(value, names, where))
             environment[var.name] = value
         image = str(references[service]) if references else image_prefix + img.image
         services[names[service]] = _service(img, template, names[service], environment, by_role,
@@ -461,10 +513,7 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
     labels = img.labels + (ovr.add_labels if ovr is not None else ())
     if labels:
         svc["labels"] = list(labels)
-    ports: Sequence[str] = ovr.ports if ovr is not None and ovr.ports is not None else img.ports
-    if "ports" in unset:
-        ports = ()
-    ports = published.ports.get(img.service_name, ports)
+    ports: Sequence[str] = published.ports.get(img.service_name, template.published_ports(img))
     if ports:
         svc["ports"] = [published.bind(spec, img.management_ports) for spec in ports]
     volumes = img.volumes + (ovr.add_volumes if ovr is not None else ())

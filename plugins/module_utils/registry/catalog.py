@@ -30,6 +30,18 @@ What a catalog may say, and how its parts combine:
 - ``{{service:NAME}}`` tokens are resolved in env values only (``env[].default``,
   ``extend_env[].default``, ``overrides.*.env``); ``labels``, ``add_labels``, ``command`` and
   ``healthcheck.test`` refuse them.
+- ``{{var:NAME}}`` in the same env values (and in environment.json and task ``env`` values) is
+  replaced at render time by the final value of variable NAME of the same service, after every
+  layer (defaults, template values, environment.json, task ``env``): ``DB_SCHEMA`` with default
+  ``{{var:DEPARTMENT_ID}}_tenant`` follows ``DEPARTMENT_ID``, and a value given for ``DB_SCHEMA``
+  itself wins. A derived value may name another derived one; NAME must be a non-secret variable of
+  the service's schema as the template runs it (``extend_env`` included), and a cycle is refused.
+  When NAME has no value the derived variable has none (a required one is then reported missing).
+  The fields that refuse ``{{service:...}}`` refuse ``{{var:...}}``.
+- ``format: json`` on a variable: each value it gets (after tokens are resolved) must be JSON text;
+  it is emitted as written, not re-serialized.
+- Both token kinds hold ``{{``, which Ansible reads as Jinja: in a playbook write such a value with
+  ``!unsafe`` (a catalog FILE read by path is data and is not templated).
 """
 
 from __future__ import annotations
@@ -102,15 +114,18 @@ def _plain_specs(values: List[str]) -> List[str]:
     return _texts(values)  # type: ignore[no-any-return]
 
 
-_TOKEN_PROBLEM = ("holds a {{service:...}} token, which is resolved in env values only (env defaults, extend_env "
-                  "defaults, overrides env); write the service name")
+_TOKEN_PROBLEM = ("holds a {{%s:...}} token, which is resolved in env values only (env defaults, extend_env "
+                  "defaults, overrides env); write the %s")
 
 
 def _no_tokens(values: List[str]) -> List[str]:
-    """Texts of fields that never resolve ``{{service:...}}`` tokens (a token would reach Compose as text)."""
+    """Texts of fields that never resolve ``{{service:...}}`` or ``{{var:...}}`` tokens (a token would reach
+    Compose as text)."""
     for index, item in enumerate(values):
         if isinstance(item, str) and SERVICE_TOKEN_RE.search(item):
-            raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM))
+            raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM % ("service", "service name")))
+        if isinstance(item, str) and "{{var:" in item:
+            raise ItemProblem(index, "%r %s" % (item, _TOKEN_PROBLEM % ("var", "value")))
     return values
 
 
@@ -157,6 +172,8 @@ if HAS_PYDANTIC:
         provider: Optional[str] = Field(default=None, pattern=NAME_RE.pattern, max_length=DNS_LABEL_MAX)
         secret_name: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
         description: str = ""
+        #: ``json``: every value the variable gets must be JSON text
+        format: Optional[Literal["json"]] = None
 
         @field_validator("description")
         @classmethod
@@ -482,7 +499,7 @@ def _check_unique(catalog: "Catalog") -> None:
 
 
 def _var(v: "CatalogVar") -> EnvVar:
-    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description)
+    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description, v.format)
 
 
 def _image(entry: "CatalogImage", index: int, base: Registry) -> Image:

@@ -10,10 +10,11 @@ wrong role, or an image that does not exist, is a ``mypy --strict`` error.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Literal, Mapping, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 Role = Literal["core", "asterisk", "ami", "asr", "tts", "llm", "sts", "app", "database", "workflow", "service"]
 StackKind = Literal["modular", "sts", "plain"]
@@ -38,6 +39,10 @@ UNSETTABLE = ("platform", "ports", "restart", "volumes")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_TOKEN_RE = re.compile(r"\{\{service:([^{}]*)\}\}")
+#: ``{{var:NAME}}`` in an env value: the final value of variable NAME of the same service (see render.py).
+VAR_TOKEN_RE = re.compile(r"\{\{var:([^{}]*)\}\}")
+#: Formats an env value may be checked against (``EnvVar.format``).
+VAR_FORMATS = ("json",)
 
 #: A published port: [ADDRESS:]HOST:CONTAINER[/proto] (ASCII digits only; apply with fullmatch).
 PORT_SPEC_RE = re.compile(r"^(?:(?P<address>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]+(?:-[0-9]+)?):"
@@ -64,6 +69,97 @@ def text_problem(value: str, allow_newlines: bool = False) -> Optional[str]:
     if not allow_newlines and _LINE_BREAKS.search(value):
         return "contains a newline or carriage return"
     return None
+
+
+def var_tokens(value: str) -> Tuple[str, ...]:
+    """The NAMEs of the ``{{var:NAME}}`` tokens of ``value``, in order."""
+    return tuple(VAR_TOKEN_RE.findall(value)) if "{{var:" in value else ()
+
+
+def var_token_problem(value: str) -> Optional[str]:
+    """Why the ``{{var:...}}`` tokens of ``value`` are malformed (None when they are not): a token inside
+    another one, an unclosed one, or one whose NAME is not a variable name."""
+    if "{{var:" not in value:
+        return None
+    names = VAR_TOKEN_RE.findall(value)
+    if value.count("{{var:") != len(names):
+        return "holds a {{var: that does not close, or one inside another token (tokens do not nest)"
+    for name in names:
+        if not VAR_RE.fullmatch(name):
+            return "holds {{var:%s}}, and %r is not a variable name" % (name, name)
+    return None
+
+
+def json_problem(value: str) -> Optional[str]:
+    """Why ``value`` is not JSON text (None when it is), short and without quoting the value."""
+    def constant(name: str) -> Any:
+        raise ValueError("%s is not JSON" % name)
+    try:
+        json.loads(value, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        return "%s at character %d" % (exc.msg, exc.pos)
+    except ValueError as exc:
+        return str(exc)
+    except RecursionError:
+        return "nested too deeply"
+    return None
+
+
+class VarCycle(ValueError):
+    """Derived values that name each other in a cycle; ``cycle`` lists the variables, the first one again last."""
+
+    def __init__(self, cycle: Tuple[str, ...]) -> None:
+        super(VarCycle, self).__init__(" -> ".join(cycle))
+        self.cycle = cycle
+
+
+def derive(values: Mapping[str, Optional[str]], literal: Tuple[str, ...] = ()) -> Dict[str, Optional[str]]:
+    """The final value of every variable of ``values`` (variable -> value, None: no value).
+
+    Each ``{{var:NAME}}`` is replaced by the final value of NAME (resolved first, so a derived value may
+    name another derived one); the text put in is not read again for tokens. A value that names a
+    variable without a final value has none itself. Variables in ``literal`` (secrets) are taken as they
+    are. VarCycle when values name each other in a cycle; a NAME absent from ``values`` has no value
+    (callers refuse unknown names before).
+    """
+    done: Dict[str, Optional[str]] = {}
+    for start in values:
+        chain = [start]  # each name is named by the one before it; resolved from the end (no recursion limit)
+        while chain:
+            name = chain[-1]
+            value = values.get(name)
+            if name in done:
+                chain.pop()
+                continue
+            if value is None or name in literal or "{{var:" not in value:
+                done[name] = value
+                chain.pop()
+                continue
+            pending = next((ref for ref in VAR_TOKEN_RE.findall(value) if ref not in done), None)
+            if pending is not None:
+                if pending in chain:
+                    raise VarCycle(tuple(chain[chain.index(pending):]) + (pending,))
+                chain.append(pending)
+                continue
+            finals = [done[ref] for ref in VAR_TOKEN_RE.findall(value)]
+            done[name] = None if any(got is None for got in finals) else VAR_TOKEN_RE.sub(
+                lambda match: done[match.group(1)] or "", value)
+            chain.pop()
+    return {name: done[name] for name in values}
+
+
+def derived_from(name: str, values: Mapping[str, Optional[str]]) -> Tuple[str, ...]:
+    """The variables the value of ``name`` in ``values`` derives from, directly or through other derived
+    values, nearest first."""
+    found: List[str] = []
+    pending = [name]
+    while pending:
+        current = pending.pop(0)
+        for base in var_tokens(values.get(current) or ""):
+            if base not in found and base != name:
+                found.append(base)
+                pending.append(base)
+    return tuple(found)
 
 
 def is_name(value: object) -> bool:
@@ -121,7 +217,8 @@ class EnvVar:
     ``provider`` names the provider whose key fills a secret variable (or whose
     credential a non-secret variable points at); ``secret_name`` names a task
     ``secrets`` entry that fills it. Secret variables never reach
-    ``environment.json``.
+    ``environment.json``. ``format`` ``json``: every value the variable gets must
+    be JSON text (it is emitted as given, not re-serialized).
     """
 
     name: str
@@ -131,6 +228,7 @@ class EnvVar:
     provider: Optional[str] = None
     secret_name: Optional[str] = None
     description: str = ""
+    format: Optional[str] = None
 
     @property
     def source(self) -> Optional[str]:
@@ -418,6 +516,16 @@ class Template:
             if name == service:
                 return ovr
         return None
+
+    def published_ports(self, img: Image) -> Tuple[str, ...]:
+        """The ports the template publishes for ``img``: the override's ports, else the image's; none when the
+        override unsets them (a deployment's ``ports`` option may still replace them)."""
+        ovr = self.override(img.service_name)
+        if ovr is None:
+            return img.ports
+        if "ports" in ovr.unset:
+            return ()
+        return ovr.ports if ovr.ports is not None else img.ports
 
 
 _CONTAINER_TCP_PORT = re.compile(r"^(?:.*:)?(\d+)(?:/tcp)?$")

@@ -18,8 +18,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from .generations import FIRST, Generation, generations, newest
 from .tags import ImageReference, TagPolicy, check_digest, check_tag, parse_reference
 from .model import (
-    IMAGE_CLASSES, ROLES, SLOT_ROLES, EnvVar, Image, Network, Provider, RegistryError, Role, ServiceOverride,
-    StackKind, Template, Wiring, is_name, text_problem, volume_problem,
+    IMAGE_CLASSES, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_FORMATS, EnvVar, Image, Network, Provider, RegistryError,
+    Role, ServiceOverride, StackKind, Template, VarCycle, Wiring, derive, derived_from, is_name, json_problem,
+    text_problem, var_token_problem, var_tokens, volume_problem,
 )
 from .stacks import Overrides
 
@@ -91,8 +92,33 @@ def image_data(img: Image) -> Dict[str, Any]:
 
 
 def var_data(var: EnvVar) -> Dict[str, Any]:
-    return {"name": var.name, "default": var.default, "required": var.required, "secret": var.secret,
+    """A variable as plain data; ``format`` only when set (so data and digests without it stay as they were)."""
+    data = {"name": var.name, "default": var.default, "required": var.required, "secret": var.secret,
             "provider": var.provider, "secret_name": var.secret_name, "description": var.description}
+    if var.format is not None:
+        data["format"] = var.format
+    return data
+
+
+def token_reference_problem(value: str, schema: Mapping[str, EnvVar]) -> Optional[str]:
+    """Why the ``{{var:NAME}}`` tokens of ``value`` are refused for a service whose variables are ``schema``
+    (None when they are not): malformed, naming no variable of the service, or naming a secret one."""
+    problem = var_token_problem(value)
+    if problem:
+        return problem
+    for name in var_tokens(value):
+        var = schema.get(name)
+        if var is None:
+            return "names {{var:%s}}, which is not a variable of this service%s" % (name, suggest(name, schema))
+        if var.secret:
+            return ("names {{var:%s}}, a secret variable: a derived value would copy the secret into a variable "
+                    "that is printed and stored" % name)
+    return None
+
+
+def _json_text(value: str) -> str:
+    """``value`` as the JSON check reads it: service tokens stand for their (name-safe) service names."""
+    return SERVICE_TOKEN_RE.sub(lambda match: match.group(1), value)
 
 
 def override_data(ovr: ServiceOverride) -> Dict[str, Any]:
@@ -186,6 +212,8 @@ class Registry:
                 if var.name in seen:
                     raise RegistryError("%s.env: variable %r is listed twice" % (where, var.name))
                 seen.add(var.name)
+            self._check_values({var.name: (var.default, "%s.env.%s.default" % (where, var.name))
+                                for var in img.env if var.default is not None}, {var.name: var for var in img.env})
             for index, label in enumerate(img.labels):
                 problem = label_problem(label)
                 if problem:
@@ -208,6 +236,45 @@ class Registry:
                                 % (where, var.provider, suggest(var.provider, self.providers)))
         if var.secret and not (var.provider or var.secret_name):
             raise RegistryError("%s: a secret variable needs a provider or a secret_name" % where)
+        if var.format is not None and var.format not in VAR_FORMATS:
+            raise RegistryError("%s.format: %r is not a value format (choose from: %s)"
+                                % (where, var.format, ", ".join(VAR_FORMATS)))
+
+    def _check_values(self, values: Mapping[str, Tuple[str, str]], schema: Mapping[str, EnvVar],
+                      prefer: str = "") -> None:
+        """The env values one service starts from (variable -> (value, field naming it)), as the service's
+        schema ``schema`` reads them: the ``{{var:...}}`` tokens name non-secret variables of the service, derived
+        values name each other in no cycle, and a ``format: json`` variable's value (tokens resolved from these
+        values) is JSON."""
+        for name, (value, where) in values.items():
+            problem = token_reference_problem(value, schema)
+            if problem:
+                shown = "" if schema[name].secret else "%r " % value
+                raise RegistryError("%s: %s%s" % (where, shown, problem))
+        try:
+            final = derive({name: value for name, (value, _) in values.items()})
+        except VarCycle as exc:
+            # located at the first value of the cycle that ``prefer`` (a template's own values) gives, if any
+            at = next((n for n in exc.cycle if prefer and values[n][1].startswith(prefer)), exc.cycle[0])
+            cycle = exc.cycle[exc.cycle.index(at):-1] + exc.cycle[:exc.cycle.index(at) + 1]
+            raise RegistryError("%s: %s makes a cycle of derived values (%s); a value cannot derive from itself"
+                                % (values[at][1], "the value" if schema[at].secret else repr(values[at][0]),
+                                   " -> ".join(cycle))) from None
+        for name, got in final.items():
+            var = schema[name]
+            if var.format == "json" and got is not None:
+                problem = json_problem(_json_text(got))
+                if not problem:
+                    continue
+                raw, where = values[name]
+                cause = next((base for base in derived_from(name, {n: v for n, (v, _) in values.items()})
+                              if prefer and values[base][1].startswith(prefer)), None)
+                if cause is not None and not where.startswith(prefer) and not var.secret:
+                    # a template's value of a base variable breaks the image's derived default
+                    raise RegistryError("%s: %r makes %s %r, which is not JSON (%s)"
+                                        % (values[cause][1], values[cause][0], name, got, problem))
+                shown = "the value" if var.secret else "value %r" % raw
+                raise RegistryError("%s: %s is not JSON (%s)" % (where, shown, problem))
 
     def _check_reference(self, img: Image, where: str) -> None:
         if img.tag_policy not in self.tag_policies:
@@ -298,6 +365,29 @@ class Registry:
             for key in ovr.unset:
                 if key not in ("platform", "ports", "restart", "volumes"):
                     raise RegistryError("%s.overrides.%s.unset: cannot unset %r" % (where, name, key))
+        if not tpl.missing_images:
+            self._check_derived(tpl, where)
+
+    def _check_derived(self, tpl: Template, where: str) -> None:
+        """The values each service of ``tpl`` starts from (image defaults, then the template's extend_env
+        defaults and env values) under `_check_values`, with the schema the template runs."""
+        for img in tpl.images:
+            ovr = tpl.override(img.service_name)
+            if ovr is None:
+                continue
+            at = "%s.overrides.%s" % (where, img.service_name)
+            values: Dict[str, Tuple[str, str]] = {
+                var.name: (var.default, "images[%s].env.%s.default" % (img.key, var.name))
+                for var in img.env if var.default is not None}
+            for var in ovr.extend_env:
+                if var.default is not None:
+                    values[var.name] = (var.default, "%s.extend_env.%s.default" % (at, var.name))
+            for name, value in ovr.env:
+                if value is None:
+                    values.pop(name, None)
+                else:
+                    values[name] = (value, "%s.env.%s" % (at, name))
+            self._check_values(values, {var.name: var for var in img.env}, at + ".")
 
     # -- lookups ------------------------------------------------------------------------
 
