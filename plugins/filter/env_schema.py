@@ -49,8 +49,8 @@ RETURN = r"""
 _value:
   description:
     - One entry per variable with C(service), C(image), C(role), C(name), C(default) (null when none),
-      C(required), C(secret), C(provider), C(secret_name), C(source) (where a secret comes from) and
-      C(description).
+      C(required), C(secret), C(provider), C(secret_name), C(source) (where a secret comes from),
+      C(format) (V(json) for a variable whose value must be JSON, else null) and C(description).
   type: list
   elements: dict
 """
@@ -73,7 +73,7 @@ def env_schema(value: Any, catalog: Any = None, registry_version: Optional[str] 
                 "service": img.service_name, "image": img.key, "role": img.role, "name": var.name,
                 "default": defaults.get(var.name), "required": var.required, "secret": var.secret,
                 "provider": var.provider, "secret_name": var.secret_name, "source": var.source,
-                "description": var.description,
+                "format": var.format, "description": var.description,
             })
     return out
 

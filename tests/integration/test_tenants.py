@@ -216,3 +216,51 @@ def test_tenants_on_one_host(tmp_path: Path, collections_path: Path) -> None:
         assert "tn-green" in json.loads((root / "tenants.json").read_text())["tenants"]
     finally:
         down(root)
+
+
+def _faulty_core_catalog() -> Dict[str, Any]:
+    """Generation 2025.09's core with the stand-in's STANDIN_FAULTS in its schema (tests/standin/README.md)."""
+    from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin, image_data
+
+    core = image_data(builtin("2025.09").images["core/avr-core"])
+    del core["key"]
+    core["env"].append({"name": "STANDIN_FAULTS", "description": "stand-in faults per version"})
+    return {"images": [core]}
+
+
+def test_a_tenant_failing_its_gate_is_rolled_back_alone(tmp_path: Path, collections_path: Path) -> None:
+    root = tmp_path / "tenants"
+    catalog = _faulty_core_catalog()
+
+    def tenants(tag: str, faults: str) -> List[Dict[str, Any]]:
+        base = {"template": "ultravox", "registry_version": "2025.09", "rtp_ports": 4, "tag": tag,
+                "catalog": catalog, "provider_keys": {"ultravox": KEYS["ultravox"]}}
+        return [dict(base, name="tn-bad", env={"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "a"},
+                                               "avr-core": {"STANDIN_FAULTS": faults}}),
+                dict(base, name="tn-good", env={"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "b"}})]
+
+    try:
+        first = run(tmp_path, collections_path, tenants("v1.0.0", ""))
+        assert first.returncode == 0, first.stdout[-10000:]
+        good_before = containers(root / "tn-good")
+        # v1.1.0 everywhere; tn-bad's core exits at once in v1.1.0
+        update = run(tmp_path, collections_path, tenants("v1.1.0", "1.1.0=exit"))
+        assert update.returncode != 0
+        assert re.search(r"1 of 2 tenants failed: tenant tn-bad: deployment tn-bad: release \S+ failed the health "
+                         r"gate: .*Rolled back to release", update.stdout), update.stdout[-8000:]
+        assert "tenant tn-good:" not in update.stdout.split("tenants failed:", 1)[1]
+        # tn-bad is back on its first release, running v1.0.0
+        assert history(root / "tn-bad")[:4] == ["staged", "active", "staged", "failed"], history(root / "tn-bad")
+        assert (root / "tn-bad" / "current").readlink().name == json.loads(
+            (root / "tn-bad" / "releases" / "history.jsonl").read_text().splitlines()[1])["release"]
+        assert ":v1.0.0" in (root / "tn-bad" / "docker-compose.yml").read_text()
+        assert all(state == "running" for _, state in containers(root / "tn-bad").values())
+        # tn-good went on to v1.1.0 after tn-bad failed, through its own gate
+        assert history(root / "tn-good") == ["staged", "active", "staged", "active"]
+        assert ":v1.1.0" in (root / "tn-good" / "docker-compose.yml").read_text()
+        assert containers(root / "tn-good") != good_before
+    finally:
+        for name in ("tn-bad", "tn-good"):
+            if (root / name / "docker-compose.yml").exists():
+                subprocess.run(["docker", "compose", "--project-directory", str(root / name), "down", "-v",
+                                "--remove-orphans"], capture_output=True, check=False)
