@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import bisect
 import ipaddress
 import json
 import re
@@ -294,11 +295,14 @@ def load(text, path):
             raise AllocationError("%s: tenants %s (ports[%d], %s) and %s (ports[%d], %s) hold the same host "
                                   "ports; fix or remove the file" % (path, name, index, text_range(first, last),
                                                                      nname, nindex, text_range(nfirst, nlast)))
-    for i, (subnet, name) in enumerate(subnets):
-        for other, oname in subnets[i + 1:]:
-            if subnet.overlaps(other):
-                raise AllocationError("%s: tenants %s (%s) and %s (%s) hold overlapping subnets; fix or remove "
-                                      "the file" % (path, name, subnet, oname, other))
+    subnets.sort()
+    widest = None  # the subnet reaching furthest so far, in address order
+    for subnet, name in subnets:
+        if widest is not None and subnet.network_address <= widest[0].broadcast_address:
+            raise AllocationError("%s: tenants %s (%s) and %s (%s) hold overlapping subnets; fix or remove "
+                                  "the file" % (path, widest[1], widest[0], name, subnet))
+        if widest is None or subnet.broadcast_address > widest[0].broadcast_address:
+            widest = (subnet, name)
     return data
 
 
@@ -316,6 +320,26 @@ def lowest_run(first, last, size, busy):
         else:
             return start
     return None
+
+
+class Disjoint(object):
+    """Disjoint IPv4 networks as sorted address intervals: whether a network overlaps one, in log time."""
+
+    def __init__(self, networks=()):
+        self.starts, self.ends = [], []
+        for network in networks:
+            self.add(network)
+
+    def overlaps(self, network):
+        first, last = int(network.network_address), int(network.broadcast_address)
+        index = bisect.bisect_right(self.starts, last) - 1
+        return index >= 0 and self.ends[index] >= first
+
+    def add(self, network):
+        first = int(network.network_address)
+        index = bisect.bisect_right(self.starts, first)
+        self.starts.insert(index, first)
+        self.ends.insert(index, int(network.broadcast_address))
 
 
 def _identity(need):
@@ -336,13 +360,15 @@ def decide(current, tenants, blocks, blocks_text, pool, prefix, held=(), ephemer
         for port in entry["ports"]:
             first, last = parse_range("host", port["host"])
             taken.update(range(first, last + 1))
-    used_subnets = [ipaddress.IPv4Network(entry["subnet"]) for entry in recorded.values()]
+    used_subnets = Disjoint(ipaddress.IPv4Network(entry["subnet"]) for entry in recorded.values())
+    candidates = pool.subnets(new_prefix=prefix)  # one pass for the whole run: a subnet passed over stays taken
     held = set(held)
 
     def busy(port):
         return port in taken or port in held or (ephemeral is not None and ephemeral[0] <= port <= ephemeral[1])
 
     added, freed = [], []
+    floors = {}
     for tenant in tenants:
         name = tenant["name"]
         entry = recorded.get(name)
@@ -357,16 +383,15 @@ def decide(current, tenants, blocks, blocks_text, pool, prefix, held=(), ephemer
             continue
         if entry is None:
             subnet = None
-            for candidate in pool.subnets(new_prefix=prefix):
-                if any(candidate.overlaps(other) for other in used_subnets) \
-                        or any(candidate.overlaps(route) for route in host_routes):
+            for candidate in candidates:
+                if used_subnets.overlaps(candidate) or any(candidate.overlaps(route) for route in host_routes):
                     continue
                 subnet = candidate
                 break
             if subnet is None:
                 raise AllocationError("tenants: no /%d subnet of subnet_pool %s is left for tenant %r (every one is "
                                       "a tenant's or overlaps a route of the host)" % (prefix, pool, name))
-            used_subnets.append(subnet)
+            used_subnets.add(subnet)
             entry = recorded[name] = {"subnet": str(subnet), "state": "present", "ports": []}
             added.append(name)
         entry["state"] = "present"
@@ -378,7 +403,12 @@ def decide(current, tenants, blocks, blocks_text, pool, prefix, held=(), ephemer
                 port["follows_host"] = need["follows_host"]
                 continue
             first, last = blocks[need["purpose"]]
-            start = lowest_run(first, last, need["size"], busy)
+            # below the block's floor every port is busy (busy ports only grow in a run): start there
+            floor = floors.get(need["purpose"], first)
+            while floor <= last and busy(floor):
+                floor += 1
+            floors[need["purpose"]] = floor
+            start = lowest_run(floor, last, need["size"], busy)
             if start is None:
                 raise AllocationError(
                     "tenants: no room for tenant %r, service %r, container port %s/%s: %d free consecutive "

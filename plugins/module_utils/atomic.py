@@ -35,15 +35,28 @@ def _unlink(path):
         pass
 
 
+def _restore_times(directory, times):
+    """Put back the directory's times a failed write changed by creating and removing its temporary file."""
+    try:
+        os.utime(directory, ns=(times.st_atime_ns, times.st_mtime_ns))
+    except OSError:
+        pass
+
+
 def replace_file(path, data, mode):
     """Replace ``path`` by ``data`` (bytes) with permission bits ``mode``, atomically.
 
     The mode is set on the temporary file before the rename (the process's owner and group). On any
-    failure (a full disk, a signal turned into an exception) the temporary file is removed and the
-    old file is left as it was; the error is raised again.
+    failure (a full disk, a signal turned into an exception) the temporary file is removed, the
+    directory's times are put back and the old file is left as it was; the error is raised again.
     """
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=layout.temp_prefix(path))
+    times = os.stat(directory)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=layout.temp_prefix(path))
+    except BaseException:
+        _restore_times(directory, times)
+        raise
     try:
         try:
             os.fchmod(fd, mode)
@@ -56,6 +69,7 @@ def replace_file(path, data, mode):
         os.rename(tmp, path)
     except BaseException:
         _unlink(tmp)
+        _restore_times(directory, times)
         raise
     fsync_path(directory)
 
