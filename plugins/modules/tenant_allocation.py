@@ -217,7 +217,9 @@ tenants:
       type: dict
       sample: {avr-asterisk: ["5060:5060", "20000-20099:20000-20099/udp", "15038:5038"]}
     by_purpose:
-      description: Per purpose, the tenant's listed needs with C(service), C(container), C(protocol), C(host_start), C(host_end).
+      description:
+        - Per purpose, the tenant's listed needs with C(service), C(container), C(protocol), C(host_start) and
+          C(host_end).
       type: dict
       sample: {sip: [{service: avr-asterisk, container: "5060", protocol: tcp, host_start: 5060, host_end: 5060}]}
 added:
@@ -369,7 +371,8 @@ def run(module):
                     replace_file(path, to_bytes(plan.after), allocation.FILE_MODE)
                 except (IOError, OSError) as exc:
                     cause = os.strerror(exc.errno) if exc.errno else to_native(exc)
-                    raise AllocationError("%s: cannot write it: %s; the file was left as it was" % (path, cause)) from None
+                    raise AllocationError("%s: cannot write it: %s; the file was left as it was"
+                                          % (path, cause)) from None
         finally:
             _unlock(lock)
     result = {

@@ -111,7 +111,8 @@ def assert_disjoint(entries: Dict[str, Any]) -> None:
 # -- allocation and stability -----------------------------------------------------------------------
 
 
-def test_three_tenants_then_a_fourth_moves_nothing_and_a_rerun_changes_nothing(ansible: Ansible, tmp_path: Path) -> None:
+def test_three_tenants_then_a_fourth_moves_nothing_and_a_rerun_changes_nothing(
+        ansible: Ansible, tmp_path: Path) -> None:
     root = tmp_path / "srv"
     first = allocate(ansible, root, [tenant("a"), tenant("b"), tenant("c")])
     assert first["changed"] is True and first["added"] == ["a", "b", "c"] and first["freed"] == []
@@ -163,7 +164,8 @@ def test_a_new_need_of_a_recorded_tenant_is_appended_and_an_unlisted_one_stays_r
     assert recorded(root)["a"]["ports"] == old["ports"] and freed["changed"] is True
 
 
-def test_absent_keeps_the_allocation_and_absent_free_frees_it_for_a_later_tenant(ansible: Ansible, tmp_path: Path) -> None:
+def test_absent_keeps_the_allocation_and_absent_free_frees_it_for_a_later_tenant(
+        ansible: Ansible, tmp_path: Path) -> None:
     root = tmp_path / "srv"
     allocate(ansible, root, [tenant("a"), tenant("b")])
     kept_a = recorded(root)["a"]
@@ -174,8 +176,8 @@ def test_absent_keeps_the_allocation_and_absent_free_frees_it_for_a_later_tenant
     assert not set(hosts(entries["c"])) & set(hosts(kept_a)) and entries["c"]["subnet"] == "10.231.2.0/24"
     # freed: out of the file; not given to another tenant in the same run
     free = allocate(ansible, root, [{"name": "a", "state": "absent", "free": True}, tenant("d")])
-    assert free["freed"] == ["a"] and free["tenants"]["a"] == {"subnet": None, "state": "absent", "ports": {},
-                                                                "by_purpose": {}}
+    nothing = {"subnet": None, "state": "absent", "ports": {}, "by_purpose": {}}
+    assert free["freed"] == ["a"] and free["tenants"]["a"] == nothing
     entries = recorded(root)
     assert "a" not in entries and not set(hosts(entries["d"])) & set(hosts(kept_a))
     # a later run gives the freed ports and subnet to a new tenant
@@ -283,7 +285,8 @@ def test_a_block_too_small_fails_in_one_line_and_leaves_the_file_as_it_was(ansib
     result = allocate(ansible, root, [tenant("a"), tenant("b")], small, fails=True)
     assert result["msg"] == ("tenants: no room for tenant 'b', service 'avr-asterisk', container port 10000-10050/udp: "
                              "100 free consecutive ports of purpose 'rtp' wanted in port block 24000-24150 (every "
-                             "other port there is a tenant's, held on the host or in its ephemeral range)"), result["msg"]
+                             "other port there is a tenant's, held on the host or in its ephemeral range)"), \
+        result["msg"]
     assert tree(root) == before, "a refused run changed the root (bytes, mode, mtime or set of paths)"
 
 
@@ -346,7 +349,8 @@ def _result(proc: subprocess.Popen) -> Dict[str, Any]:
         raise AssertionError("module output is not JSON (rc %s): %s" % (proc.returncode, out[-3000:])) from None
 
 
-def test_concurrent_runs_for_different_tenants_all_end_in_one_valid_file(tmp_path: Path, collections_path: Path) -> None:
+def test_concurrent_runs_for_different_tenants_all_end_in_one_valid_file(
+        tmp_path: Path, collections_path: Path) -> None:
     root = tmp_path / "srv"
     count = 6
     procs = [_module(collections_path, tmp_path / ("args%d.json" % i), options(root, [tenant("t%d" % i)]))

@@ -15,7 +15,7 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
 TCP6 = """  sl  local_address                         remote_address                        st tx_queue rx_queue
    0: 00000000000000000000000000000000:1388 00000000000000000000000000000000:0000 0A 00000000:00000000
 """
-UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
   12: 0100007F:2710 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 3 2 0 0
 """
 ROUTE = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
@@ -40,7 +40,8 @@ def test_ephemeral_range() -> None:
 
 
 @pytest.mark.parametrize("busy, size, expected", [
-    (set(), 3, 10), ({10}, 3, 11), ({12}, 3, 13), ({11, 15}, 3, 12), ({11, 14, 17}, 3, 18), ({11, 14, 17, 19}, 3, None), ({10}, 11, None),
+    (set(), 3, 10), ({10}, 3, 11), ({12}, 3, 13), ({11, 15}, 3, 12), ({11, 14, 17}, 3, 18),
+    ({11, 14, 17, 19}, 3, None), ({10}, 11, None),
 ])
 def test_lowest_run_of_free_ports(busy: set, size: int, expected: object) -> None:
     assert alloc.lowest_run(10, 20, size, busy.__contains__) == expected
@@ -69,7 +70,8 @@ def _decide(current: dict, names: list, held: set = frozenset(), ephemeral: obje
 
 
 def test_a_subnet_on_a_route_and_a_held_port_are_passed_over() -> None:
-    state, added, _freed = _decide(alloc.empty(), ["a", "b"], held={5060}, routes=(ipaddress.ip_network("10.201.0.0/23"),))
+    route = ipaddress.ip_network("10.201.0.0/23")
+    state, added, _freed = _decide(alloc.empty(), ["a", "b"], held={5060}, routes=(route,))
     assert added == ["a", "b"]
     assert [state["tenants"][n]["subnet"] for n in "ab"] == ["10.201.2.0/24", "10.201.3.0/24"]
     assert [state["tenants"][n]["ports"][0]["host"] for n in "ab"] == ["5061", "5062"]

@@ -23,7 +23,8 @@ RTP = {"service": "avr-asterisk", "container": "10000-10050", "protocol": "udp",
        "follows_host": True}
 
 
-def call(capsys: pytest.CaptureFixture[str], root: Path, check: bool = False, **args: Any) -> Tuple[int, Dict[str, Any]]:
+def call(capsys: pytest.CaptureFixture[str], root: Path, check: bool = False,
+         **args: Any) -> Tuple[int, Dict[str, Any]]:
     module_args: Dict[str, Any] = {"root": str(root), "port_blocks": BLOCKS, "subnet_pool": POOL,
                                    "tenants": [{"name": "a", "ports": [SIP, RTP]}]}
     module_args.update(args)
@@ -74,7 +75,8 @@ def tenants(*needs: Dict[str, Any], name: str = "b", **extra: Any) -> list:
     ({"tenants": tenants(name="a" * 64)}, "tenants[0].name: '%s' is not a safe name" % ("a" * 64)),
     ({"tenants": tenants(name="-x")}, "tenants[0].name: '-x' is not a safe name"),
     ({"tenants": tenants() + tenants()}, "tenants[1].name: 'b' is listed twice"),
-    ({"tenants": tenants(dict(SIP, service="Asterisk!"))}, "tenants[0].ports[0].service: 'Asterisk!' is not a safe name"),
+    ({"tenants": tenants(dict(SIP, service="Asterisk!"))},
+     "tenants[0].ports[0].service: 'Asterisk!' is not a safe name"),
     ({"tenants": tenants(SIP, dict(SIP, follows_host=False))},
      "tenants[0].ports[1]: service 'avr-asterisk' container '5060' protocol 'tcp' is listed twice for tenant 'b'"),
     ({"tenants": tenants(dict(SIP, purpose="voice"))},
@@ -160,5 +162,6 @@ def test_a_need_whose_size_changed_gets_new_ports_in_its_place(capsys: pytest.Ca
     assert code == 0 and result["changed"] is True
     ports = json.loads((root / "tenants.json").read_text())["tenants"]["a"]["ports"]
     assert [p["host"] for p in ports] == ["23000", "24100-24149"]  # the old range stays out of this run's reach
-    code, result = call(capsys, root, tenants=[{"name": "a", "ports": [dict(SIP, follows_host=False), dict(RTP, size=50)]}])
+    remapped = [dict(SIP, follows_host=False), dict(RTP, size=50)]
+    code, result = call(capsys, root, tenants=[{"name": "a", "ports": remapped}])
     assert result["tenants"]["a"]["ports"]["avr-asterisk"][0] == "23000:5060"  # same host port, new mapping
