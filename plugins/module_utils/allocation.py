@@ -174,12 +174,17 @@ def check_tenants(tenants, blocks):
 def held_ports(tables):
     """Port numbers bound on the host, from the text of /proc/net tables ``{'tcp': text, 'udp6': text, ...}``.
 
-    TCP sockets count when listening, UDP sockets whenever bound; any address, any protocol (a port
-    bound for UDP is not given for TCP either)."""
+    TCP sockets count when listening, UDP sockets and SCTP endpoints (``sctp/eps``) whenever bound; any
+    address, any protocol (a port bound for UDP is not given for TCP either)."""
     ports = set()
     for table, text in tables.items():
         for line in (text or "").splitlines()[1:]:
             fields = line.split()
+            if table.startswith("sctp"):
+                # ENDPT SOCK STY SST HBKT LPORT UID INODE LADDRS: the local port in decimal
+                if len(fields) > 5 and fields[5].isdigit() and int(fields[5]):
+                    ports.add(int(fields[5]))
+                continue
             if len(fields) < 4 or ":" not in fields[1]:
                 continue
             if table.startswith("tcp") and fields[3].upper() != TCP_LISTEN:

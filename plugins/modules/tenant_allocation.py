@@ -27,8 +27,8 @@ description:
     or O(tenants[].ports[].size) changed gets new host ports in place of its old ones.
   - New host ports are the lowest run of O(tenants[].ports[].size) consecutive ports of the need's block in
     O(port_blocks) that no tenant in the file holds (present, or absent and kept), that no program on the host
-    holds (a TCP socket listening or a UDP socket bound on any address, read from C(/proc/net/tcp), C(tcp6),
-    C(udp) and C(udp6), whatever the need's protocol), that lies outside the host's ephemeral port range
+    holds (a TCP socket listening, a UDP socket or an SCTP endpoint bound, on any address, read from
+    C(/proc/net/tcp), C(tcp6), C(udp), C(udp6) and C(sctp/eps), whatever the need's protocol), that lies outside the host's ephemeral port range
     (C(/proc/sys/net/ipv4/ip_local_port_range)), and that this run gives no other need. Ports Docker publishes
     without its userland proxy hold no socket; other tenants' ports are known from the file.
   - A new tenant's subnet is the first O(subnet_prefix) network of O(subnet_pool) that no tenant in the file
@@ -41,7 +41,7 @@ description:
     that lies wholly inside the host's ephemeral port range is refused too (no port of it could ever be given),
     and so is a need no block has room for (naming the tenant, the service, the container port, the purpose
     and the block); the file is then left as it was.
-  - O(root) is created (mode 0755) when missing, only once every input is checked and the run has something
+  - O(root) is created (mode 0755, its missing parents too) when missing, only once every input is checked and the run has something
     to write. In check mode nothing is created and the file is read under a shared lock when the lock file exists.
   - Runs on the managed host; needs Python's standard library only (Linux, for C(/proc)).
 author:
@@ -245,7 +245,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils import allocation
 from ansible_collections.voiceops.avr.plugins.module_utils.allocation import AllocationError
 from ansible_collections.voiceops.avr.plugins.module_utils.atomic import remove_temps, replace_file
 
-PROC_TABLES = ("tcp", "tcp6", "udp", "udp6")
+PROC_TABLES = ("tcp", "tcp6", "udp", "udp6", "sctp/eps")
 
 
 def _read_text(path):
@@ -356,10 +356,10 @@ def run(module):
     if plan.changed and not module.check_mode:
         if not exists:
             try:
-                os.mkdir(root, allocation.ROOT_MODE)
+                os.makedirs(root, allocation.ROOT_MODE)
                 os.chmod(root, allocation.ROOT_MODE)
             except FileExistsError:
-                check_root(root)  # made meanwhile by a concurrent run
+                check_root(root)  # made meanwhile by a concurrent run (or a file: refused)
             except OSError as exc:
                 raise AllocationError("root: cannot create %r: %s" % (root, os.strerror(exc.errno))) from None
         lock = _lock(lock_path, shared=False)

@@ -18,6 +18,9 @@ TCP6 = """  sl  local_address                         remote_address            
 UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
   12: 0100007F:2710 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 3 2 0 0
 """
+SCTP = """ ENDPT     SOCK   STY SST HBKT LPORT   UID INODE LADDRS
+ffff8a0c 0000ffff 2   10  29   3868      0 12345 0.0.0.0
+"""
 ROUTE = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
 eth0	00000000	010200C0	0003	0	0	0	00000000	0	0	0
 docker0	000011AC	00000000	0001	0	0	0	0000FFFF	0	0	0
@@ -28,6 +31,7 @@ br-x	0001C90A	00000000	0001	0	0	0	00FFFFFF	0	0	0
 def test_held_ports_are_tcp_listeners_and_bound_udp_sockets_of_any_address() -> None:
     # 5060 (0x13C4) listening, 8080 (0x1F90) only connected, 5000 (0x1388) listening on IPv6, 10000 (0x2710) UDP
     assert alloc.held_ports({"tcp": TCP, "tcp6": TCP6, "udp": UDP, "udp6": ""}) == {5060, 5000, 10000}
+    assert alloc.held_ports({"sctp/eps": SCTP}) == {3868}
 
 
 def test_routes_are_read_without_the_default_route() -> None:

@@ -165,3 +165,13 @@ def test_a_need_whose_size_changed_gets_new_ports_in_its_place(capsys: pytest.Ca
     remapped = [dict(SIP, follows_host=False), dict(RTP, size=50)]
     code, result = call(capsys, root, tenants=[{"name": "a", "ports": remapped}])
     assert result["tenants"]["a"]["ports"]["avr-asterisk"][0] == "23000:5060"  # same host port, new mapping
+
+
+def test_a_missing_root_is_made_with_its_parents_mode_0755_and_a_0644_file(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    root = tmp_path / "a" / "b" / "srv"
+    code, result = call(capsys, root)
+    assert code == 0 and result["path"] == str(root / "tenants.json")
+    assert stat.S_IMODE(root.stat().st_mode) == 0o755
+    assert stat.S_IMODE((root / "tenants.json").stat().st_mode) == 0o644
+    assert sorted(os.listdir(root)) == [".tenants.lock", "tenants.json"]
