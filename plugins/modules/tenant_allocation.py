@@ -28,9 +28,10 @@ description:
   - New host ports are the lowest run of O(tenants[].ports[].size) consecutive ports of the need's block in
     O(port_blocks) that no tenant in the file holds (present, or absent and kept), that no program on the host
     holds (a TCP socket listening, a UDP socket or an SCTP endpoint bound, on any address, read from
-    C(/proc/net/tcp), C(tcp6), C(udp), C(udp6) and C(sctp/eps), whatever the need's protocol), that lies outside the host's ephemeral port range
-    (C(/proc/sys/net/ipv4/ip_local_port_range)), and that this run gives no other need. Ports Docker publishes
-    without its userland proxy hold no socket; other tenants' ports are known from the file.
+    C(/proc/net/tcp), C(tcp6), C(udp), C(udp6) and C(sctp/eps), whatever the need's protocol), that lies
+    outside the host's ephemeral port range (C(/proc/sys/net/ipv4/ip_local_port_range)), and that this run
+    gives no other need. Ports Docker publishes without its userland proxy hold no socket; other tenants'
+    ports are known from the file.
   - A new tenant's subnet is the first O(subnet_prefix) network of O(subnet_pool) that no tenant in the file
     has and that overlaps no route of the host (C(/proc/net/route), the default route excepted).
   - Tenants are taken in list order. Ports and subnets freed in a run are given to other tenants only by a
@@ -41,8 +42,9 @@ description:
     that lies wholly inside the host's ephemeral port range is refused too (no port of it could ever be given),
     and so is a need no block has room for (naming the tenant, the service, the container port, the purpose
     and the block); the file is then left as it was.
-  - O(root) is created (mode 0755, its missing parents too) when missing, only once every input is checked and the run has something
-    to write. In check mode nothing is created and the file is read under a shared lock when the lock file exists.
+  - O(root) is created (mode 0755, its missing parents too) when missing, only once every input is checked
+    and the run has something to write. In check mode nothing is created, and the file is read under a shared
+    lock when the lock file exists.
   - Runs on the managed host; needs Python's standard library only (Linux, for C(/proc)).
 author:
   - voiceops.avr contributors (!UNKNOWN)
