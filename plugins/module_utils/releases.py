@@ -35,6 +35,7 @@ import tempfile
 from datetime import datetime, timezone
 
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.atomic import fsync_path
 
 RELEASES = layout.RELEASES
 CURRENT = layout.CURRENT
@@ -65,15 +66,6 @@ def actor_name():
         return getpass.getuser()
     except (KeyError, OSError):  # a uid without a passwd entry (containers)
         return "uid-%d" % os.getuid()
-
-
-def fsync_path(path):
-    """Flush a file or directory to disk (a release must not be visible before its files are)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def copy_synced(src, dest):

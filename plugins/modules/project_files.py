@@ -235,6 +235,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
+from ansible_collections.voiceops.avr.plugins.module_utils.atomic import fsync_path, remove_temps
 from ansible_collections.voiceops.avr.plugins.module_utils.containers import observe
 from ansible_collections.voiceops.avr.plugins.module_utils.filemode import (
     NEW_FILE_MODE, open_to_others, resulting_mode,
@@ -361,20 +362,9 @@ def _clean_temps(directory, names):
     for name in names:
         try:
             real = layout.confine(directory, name)
-            entries = os.listdir(os.path.dirname(real))
-        except (ValueError, OSError):
+        except ValueError:
             continue
-        parent = os.path.dirname(real)
-        for entry in entries:
-            if not layout.is_temp_of(real, entry):
-                continue
-            path = os.path.join(parent, entry)
-            try:
-                if stat.S_ISREG(os.lstat(path).st_mode):
-                    os.unlink(path)
-                    removed.append(path)
-            except OSError:
-                pass
+        removed.extend(remove_temps(real))
     return removed
 
 
@@ -547,11 +537,7 @@ class Writer(object):
         for tmp, dest in self.temps:
             os.rename(tmp, dest)
         for parent in sorted({os.path.dirname(dest) for _tmp, dest in self.temps}):
-            fd = os.open(parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_path(parent)
 
 
 def _lock(directory):
