@@ -13,7 +13,7 @@ description:
   - Takes the role's tenants (each with C(name), C(state), C(free) and optionally C(rtp_ports)) and the
     RV(voiceops.avr.voice_compose#module:port_needs) of each present tenant's plan, and returns the
     O(voiceops.avr.tenant_allocation#module:tenants) list, in the tenants' order.
-  - Only the allocation's own keys are kept: no template, env, key or secret of a tenant reaches the
+  - Only the allocation's own keys are kept, so no template, env, key or secret of a tenant reaches the
     allocation module.
   - C(rtp_ports) sets the size of a tenant's RTP range (a port need of purpose C(rtp) whose container
     port follows the host port), so many tenants fit in the RTP block.
