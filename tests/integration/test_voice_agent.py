@@ -224,10 +224,11 @@ def test_role_deploys_the_voice_agent_from_the_example_catalog(collections_path:
         assert [(r["release"], r["status"]) for r in history(project_dir)] == [(release, "staged"),
                                                                                 (release, "active")]
         meta = json.loads((project_dir / "releases" / release / "release.json").read_text())
-        assert meta["gate"][name]["probes"] == [{"type": "health"}], meta["gate"]
+        assert meta["gate"][name]["probes"] == [{"type": "health", "port": None}], meta["gate"]
         # derived defaults, in the compose file and in the running container
         compose = yaml.safe_load((project_dir / "docker-compose.yml").read_text())
-        environment = compose["services"]["voice-agent"]["environment"]
+        assert list(compose["services"]) == [name], list(compose["services"])
+        environment = compose["services"][name]["environment"]
         assert environment["DB_SCHEMA"] == "sales_tenant" and environment["AGENT_NAME"] == "Sales Voice Assistant"
         assert json.loads(environment["ENABLED_TOOLS"]) == ["transfer", "hangup"]
         running = dict(item.split("=", 1) for item in agent["Config"]["Env"])
@@ -255,14 +256,14 @@ def test_gate_rolls_back_an_update_whose_health_check_fails(collections_path: Pa
                      stack_tag_environment="prod", stack_health_timeout=60)
     project, project_dir = dep["stack_deployment"], Path(dep["stack_project_dir"])
     try:
-        proc = play(collections_path, dict(dep, stack_tag="v1.0.0"))
+        proc = play(collections_path, dict(dep, stack_tags={"voice-agent": "v1.0.0"}))
         assert proc.returncode == 0, proc.stdout[-6000:]
         good = current(project_dir)
         before = [(item["Id"], item["Config"]["Image"]) for item in containers(project)]
         assert len(before) == 1 and ":v1.0.0" in before[0][1], before
 
         start = time.monotonic()
-        proc = play(collections_path, dict(dep, stack_tag="v1.1.0"))
+        proc = play(collections_path, dict(dep, stack_tags={"voice-agent": "v1.1.0"}))
         took = time.monotonic() - start
         assert proc.returncode != 0, proc.stdout[-6000:]
         records = history(project_dir)[2:]
