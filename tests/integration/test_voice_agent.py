@@ -145,10 +145,17 @@ def test_stand_in_refuses_to_start_without_a_required_variable(local_registry: s
     env = {k: ("" if k in empty else v) for k, v in full_env().items() if k not in unset}
     args = [item for key, value in env.items() for item in ("-e", "%s=%s" % (key, value))]
     try:
-        proc = docker("run", "--name", name, *args, "%s%s:1.0.0" % (local_registry, REPOSITORY), check=False)
-        assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
-        assert proc.stderr.splitlines() == [line] and proc.stdout == "", proc.stderr
-        assert not any(secret in proc.stderr for secret in HIDDEN)
+        docker("run", "-d", "--name", name, *args, "%s%s:1.0.0" % (local_registry, REPOSITORY))
+        try:  # it exits at once (a stand-in that starts instead would run until stopped)
+            code = subprocess.run(["docker", "wait", name], capture_output=True, text=True, check=True,
+                                  timeout=20).stdout.strip()
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the stand-in started without %s instead of exiting: %s"
+                                 % (", ".join(unset + empty), docker("logs", name).stderr)) from None
+        logs = docker("logs", name)
+        assert code == "1", (code, logs.stdout, logs.stderr)
+        assert logs.stderr.splitlines() == [line] and logs.stdout == "", logs.stderr
+        assert not any(secret in logs.stderr for secret in HIDDEN)
     finally:
         docker("rm", "-f", name, check=False)
 
