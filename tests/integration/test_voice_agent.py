@@ -184,7 +184,8 @@ def containers(project: str) -> List[Dict[str, Any]]:
 def down(project: str) -> None:
     for item in containers(project):
         docker("rm", "-f", item["Id"], check=False)
-    for net in docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project=%s" % project).stdout.split():
+    nets = docker("network", "ls", "-q", "--filter", "label=com.docker.compose.project=%s" % project).stdout.split()
+    for net in nets:
         docker("network", "rm", net, check=False)
 
 
