@@ -374,10 +374,9 @@ yaml_python() {
 
 # "<image reference>|<default ports>|<required variables>|<JSON variables>" for every image of
 # the example catalogs docs/examples/*.yml (tests/standin/examples.py: the catalog is the one source).
+# example_images <python with PyYAML>
 example_images() {
-    local py
-    py=$(yaml_python) || die "reading docs/examples/*.yml needs PyYAML: apt-get install python3-yaml (scripts/provision.sh installs it)"
-    "$py" "$STANDIN_DIR/examples.py"
+    "$1" "$STANDIN_DIR/examples.py" || die "tests/standin/examples.py could not read docs/examples/*.yml"
 }
 
 # remote_digests <assoc array name> <repo:tag...>: fills the array with repo:tag -> manifest
@@ -432,7 +431,7 @@ bake_target() {
 }
 
 push_standins() {
-    local standin_id lines examples line ref ports required json_vars repo tag target version digest word kept=0 i
+    local standin_id lines py examples line ref ports required json_vars repo tag target version digest word kept=0 i
     local targets=() versions=() refs=() portss=() requireds=() jsons=() wants=() stale=() todo=()
     local -A seen_repo=() built=()
     if ! standin_id=$(docker image inspect -f '{{.Id}}' "$STANDIN_IMAGE" 2>/dev/null); then
@@ -441,10 +440,11 @@ push_standins() {
     fi
     mapfile -t lines < <(registry_images)
     ((${#lines[@]})) || die "no image found in the collection's registry"
-    if ! examples=$(example_images); then
-        pending "read the example catalogs (docs/examples/*.yml): install python3-yaml" && return 0
-        die "reading the example catalogs failed"
+    if ! py=$(yaml_python); then
+        pending "install python3-yaml (the example catalogs docs/examples/*.yml are read with PyYAML)" && return 0
+        die "reading docs/examples/*.yml needs PyYAML: apt-get install python3-yaml (scripts/provision.sh installs it)"
     fi
+    examples=$(example_images "$py")
     [[ -z $examples ]] || mapfile -t -O "${#lines[@]}" lines <<<"$examples"
 
     # Every tag to serve: each registry image under its own tag (STANDIN_VERSION unset, the
