@@ -82,7 +82,7 @@ def test_build_script_derives_the_stand_in_from_the_catalog() -> None:
     assert "|".join(derived()[0]) in out.splitlines()
     # and what the build script runs is that script, for the example catalogs
     script = (ROOT / ".ci" / "build-images.sh").read_text()
-    assert '"$py" "$STANDIN_DIR/examples.py"' in script
+    assert '"$1" "$STANDIN_DIR/examples.py"' in script and "examples=$(example_images \"$py\")" in script
 
 
 @needs_reg
