@@ -6,7 +6,8 @@ localhost:5000/voiceops-examples/voice-agent:1.0.0, :v1.0.0 and :v1.1.0, tests/s
   (tests/standin/examples.py): its derivation is checked against the catalog and the registry the catalog
   makes, and the pushed images carry what it derives.
 - The image's own guarantee: started without a required variable it prints
-  ``[FATAL] Missing required environment variables: ...`` and exits 1.
+  ``[FATAL] Missing required environment variables: ...`` and exits 1 (and with a JSON variable that does not
+  parse, ``[FATAL] Invalid JSON in environment variable ...``).
 - The role ``voiceops.avr.stack`` deploys template voice-agent from the catalog file: the container turns
   healthy through the catalog's health check, the gate waited for it (a health probe), the derived defaults
   are in the compose file, and no secret value is in environment.json or in the play's output.
@@ -134,15 +135,16 @@ def full_env() -> Dict[str, str]:
     return dict(ENV, **SECRETS)
 
 
-@pytest.mark.parametrize("unset, empty, line", [
-    (["DEPARTMENT_ID"], [], "[FATAL] Missing required environment variables: DEPARTMENT_ID"),
-    (["WEBRTC_PASSWORD"], ["DEPARTMENT_NAME"],
+@pytest.mark.parametrize("unset, given, line", [
+    (["DEPARTMENT_ID"], {}, "[FATAL] Missing required environment variables: DEPARTMENT_ID"),
+    (["WEBRTC_PASSWORD"], {"DEPARTMENT_NAME": ""},
      "[FATAL] Missing required environment variables: DEPARTMENT_NAME, WEBRTC_PASSWORD"),
-], ids=["department-id", "empty-and-secret"])
-def test_stand_in_refuses_to_start_without_a_required_variable(local_registry: str, unset: List[str],
-                                                               empty: List[str], line: str) -> None:
+    ([], {"ENABLED_TOOLS": "[transfer"}, "[FATAL] Invalid JSON in environment variable ENABLED_TOOLS"),
+], ids=["department-id", "empty-and-secret", "json"])
+def test_stand_in_refuses_to_start_with_a_missing_or_bad_variable(local_registry: str, unset: List[str],
+                                                                given: Dict[str, str], line: str) -> None:
     name = "%sva-fatal-%s" % (PREFIX, uuid.uuid4().hex[:8])
-    env = {k: ("" if k in empty else v) for k, v in full_env().items() if k not in unset}
+    env = {k: v for k, v in dict(full_env(), **given).items() if k not in unset}
     args = [item for key, value in env.items() for item in ("-e", "%s=%s" % (key, value))]
     try:
         docker("run", "-d", "--name", name, *args, "%s%s:1.0.0" % (local_registry, REPOSITORY))
@@ -150,8 +152,8 @@ def test_stand_in_refuses_to_start_without_a_required_variable(local_registry: s
             code = subprocess.run(["docker", "wait", name], capture_output=True, text=True, check=True,
                                   timeout=20).stdout.strip()
         except subprocess.TimeoutExpired:
-            raise AssertionError("the stand-in started without %s instead of exiting: %s"
-                                 % (", ".join(unset + empty), docker("logs", name).stderr)) from None
+            raise AssertionError("the stand-in started instead of exiting (%s): %s"
+                                 % (line, docker("logs", name).stderr)) from None
         logs = docker("logs", name)
         assert code == "1", (code, logs.stdout, logs.stderr)
         assert logs.stderr.splitlines() == [line] and logs.stdout == "", logs.stderr
