@@ -17,7 +17,6 @@ localhost:5000/voiceops-examples/voice-agent:1.0.0, :v1.0.0 and :v1.1.0, tests/s
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -32,7 +31,7 @@ import pytest
 import yaml
 
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
-from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import EnvVar, readiness
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "docs" / "examples" / "voice-agent.yml"
@@ -49,11 +48,6 @@ KEYS = {"openai": "sk-standin-not-real-0003", "deepgram": "dg-standin-not-real-0
 ENV = {"DEPARTMENT_ID": "sales", "DEPARTMENT_NAME": "Sales", "WORKFLOW_WEBHOOK_BASE": "https://flows.example.com/webhook",
        "WEBRTC_USERNAME": "sales-agent"}
 HIDDEN = list(SECRETS.values()) + list(KEYS.values())
-
-#: whether the registry has the features the committed catalog uses (helper "reg", branch t10-reg)
-HAS_DERIVED = "format" in {f.name for f in dataclasses.fields(EnvVar)}
-needs_reg = pytest.mark.skipif(not HAS_DERIVED, reason="waiting for t10-reg: the registry has no {{var:NAME}} "
-                                                       "derived defaults and format: json yet")
 
 
 def catalog_data() -> Dict[str, Any]:
@@ -86,7 +80,6 @@ def test_build_script_derives_the_stand_in_from_the_catalog() -> None:
     assert '"$1" "$STANDIN_DIR/examples.py"' in script and "examples=$(example_images \"$py\")" in script
 
 
-@needs_reg
 def test_derivation_agrees_with_the_registry_the_catalog_makes() -> None:
     for generation in ("2025.09", "2026.06"):
         reg = effective_registry(catalog_data(), generation)
@@ -213,7 +206,6 @@ def health_status(item: Dict[str, Any]) -> str:
     return str(item["State"].get("Health", {}).get("Status"))
 
 
-@needs_reg
 def test_role_deploys_the_voice_agent_from_the_example_catalog(collections_path: Path, local_registry: str,
                                                                tmp_path: Path) -> None:
     dep = deployment(tmp_path, "b", CATALOG, 28180)
@@ -255,7 +247,6 @@ def test_role_deploys_the_voice_agent_from_the_example_catalog(collections_path:
         down(project)
 
 
-@needs_reg
 def test_gate_rolls_back_an_update_whose_health_check_fails(collections_path: Path, local_registry: str,
                                                             tmp_path: Path) -> None:
     data = catalog_data()
