@@ -116,8 +116,8 @@ def test_pushed_images_carry_the_catalog_settings(local_registry: str) -> None:
     for tag, version in (("1.0.0", None), ("v1.0.0", "1.0.0"), ("v1.1.0", "1.1.0")):
         ref = "%s%s:%s" % (local_registry, REPOSITORY, tag)
         docker("pull", "-q", ref)
-        env = dict(item.split("=", 1) for item in json.loads(docker("image", "inspect", "-f", "{{json .Config.Env}}",
-                                                                     ref).stdout))
+        config = json.loads(docker("image", "inspect", "-f", "{{json .Config.Env}}", ref).stdout)
+        env = dict(item.split("=", 1) for item in config)
         assert env["STANDIN_REQUIRED"] == required and env["STANDIN_JSON"] == json_vars, env
         assert env["STANDIN_DEFAULT_PORTS"] == ports and env.get("STANDIN_VERSION") == version, env
 
@@ -135,7 +135,7 @@ def full_env() -> Dict[str, str]:
     ([], {"ENABLED_TOOLS": "[transfer"}, "[FATAL] Invalid JSON in environment variable ENABLED_TOOLS"),
 ], ids=["department-id", "empty-and-secret", "json"])
 def test_stand_in_refuses_to_start_with_a_missing_or_bad_variable(local_registry: str, unset: List[str],
-                                                                given: Dict[str, str], line: str) -> None:
+                                                                  given: Dict[str, str], line: str) -> None:
     name = "%sva-fatal-%s" % (PREFIX, uuid.uuid4().hex[:8])
     env = {k: v for k, v in dict(full_env(), **given).items() if k not in unset}
     args = [item for key, value in env.items() for item in ("-e", "%s=%s" % (key, value))]
@@ -223,8 +223,8 @@ def test_role_deploys_the_voice_agent_from_the_example_catalog(collections_path:
         assert agent["Config"]["Healthcheck"]["Test"] == ["CMD", "agent-healthcheck"]
         # the gate waited for Docker's verdict: a health probe, recorded with the release
         release = current(project_dir)
-        assert [(r["release"], r["status"]) for r in history(project_dir)] == [(release, "staged"),
-                                                                                (release, "active")]
+        statuses = [(r["release"], r["status"]) for r in history(project_dir)]
+        assert statuses == [(release, "staged"), (release, "active")], statuses
         meta = json.loads((project_dir / "releases" / release / "release.json").read_text())
         assert meta["gate"][name]["probes"] == [{"type": "health", "port": None}], meta["gate"]
         # derived defaults, in the compose file and in the running container
