@@ -18,6 +18,12 @@
 #      rollout tests, see tests/standin/README.md; a version's faults for the health gate tests
 #      (exit, exit-after, no-listen, unhealthy) are set at run time with STANDIN_FAULTS, so no
 #      tag per fault is pushed)
+#   4. the all-in-one stand-in of every image of the example catalogs (docs/examples/*.yml), e.g.
+#      localhost:5000/voiceops-examples/voice-agent:1.0.0 (and :v<version> like every repository):
+#      the stand-in plus STANDIN_REQUIRED (the catalog's required variables, secret or not),
+#      STANDIN_JSON (its `format: json` variables) and STANDIN_DEFAULT_PORTS (its port, 8080), so it
+#      exits with `[FATAL] Missing required environment variables: ...` where the real image would
+#      (tests/standin/examples.py reads the catalogs; it needs PyYAML: python3-yaml)
 #
 # Idempotent and fast on a re-run: an image (each pushed tag is one) is rebuilt only when
 # missing, when its recipe (label org.voiceops.recipe) changed, or with FORCE=1; the registry
@@ -25,7 +31,8 @@
 # registry already serves the local image's manifest digest.
 #
 # Needs: root, a running Docker engine with BuildKit/buildx (.ci/provision-docker.sh), apt
-# access to bookworm (and trixie for the -docker variant, as configured by provision-docker.sh).
+# access to bookworm (and trixie for the -docker variant, as configured by provision-docker.sh),
+# a python3 with PyYAML (python3-yaml; scripts/provision.sh installs it) for the example catalogs.
 #
 # Usage: .ci/build-images.sh [all|targets|standin|registry|check]      (default: all)
 #        check: change nothing (no root needed, only the Docker socket); exit 0 when every image
@@ -239,7 +246,8 @@ build_standin() {
         die "$TARGET_IMAGE missing"
     fi
     recipe=$( (printf 'standin %s %s\n' "$RECIPE_VERSION" "$base_id"
-               cat "$STANDIN_DIR/Dockerfile" "$STANDIN_DIR/standin.py" "$STANDIN_DIR/mysqladmin") | sha)
+               cat "$STANDIN_DIR/Dockerfile" "$STANDIN_DIR/standin.py" "$STANDIN_DIR/mysqladmin" \
+                   "$STANDIN_DIR/agent-healthcheck") | sha)
     if up_to_date "$STANDIN_IMAGE" "$recipe"; then
         log "$STANDIN_IMAGE up to date"
         return 0
@@ -328,9 +336,10 @@ EOF
     log "registry answering on $REGISTRY_ADDR (pid $pid)"
 }
 
-# "<image reference> <default ports>" for every image of every generation of the collection's
+# "<image reference>|<default ports>||" for every image of every generation of the collection's
 # registry, once per image reference (oldest generation first): default ports are the union over
-# the generations of each image's PORT plus the container side of its TCP port mappings.
+# the generations of each image's PORT plus the container side of its TCP port mappings. (The two
+# empty fields: no required and no JSON variables, see example_images.)
 registry_images() {
     PYTHONPATH=$REPO/plugins/module_utils python3 - <<'EOF'
 from registry.generations import generations
@@ -347,8 +356,27 @@ for gen in generations().values():
                 candidates.append(inner)
         ports.extend(port for port in dict.fromkeys(candidates) if port not in ports)
 for ref, ports in ports_of.items():
-    print(ref, " ".join(ports))
+    print("%s|%s||" % (ref, " ".join(ports)))
 EOF
+}
+
+# A python3 that has PyYAML (the system's, else the project's venv), for example_images.
+yaml_python() {
+    local py
+    for py in python3 "$REPO/.venv/bin/python"; do
+        if "$py" -c 'import yaml' >/dev/null 2>&1; then
+            printf '%s\n' "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# "<image reference>|<default ports>|<required variables>|<JSON variables>" for every image of
+# the example catalogs docs/examples/*.yml (tests/standin/examples.py: the catalog is the one source).
+# example_images <python with PyYAML>
+example_images() {
+    "$1" "$STANDIN_DIR/examples.py" || die "tests/standin/examples.py could not read docs/examples/*.yml"
 }
 
 # remote_digests <assoc array name> <repo:tag...>: fills the array with repo:tag -> manifest
@@ -388,7 +416,7 @@ image_recipes() {
 }
 
 # Bake target (JSON) of one stand-in image: the stand-in plus ENV and labels, no layer.
-# bake_target <name> <target> <recipe> <ref> <ports> <version (empty: none)>
+# bake_target <name> <target> <recipe> <ref> <ports> <version (empty: none)> [<required> <json>]
 bake_target() {
     local env="STANDIN_IMAGE=$4 STANDIN_DEFAULT_PORTS=\\\"$5\\\""
     local labels="org.voiceops.recipe=$3 org.voiceops.standin.for=$4"
@@ -396,13 +424,15 @@ bake_target() {
         env+=" STANDIN_VERSION=$6"
         labels+=" org.voiceops.standin.version=$6"
     fi
+    if [[ -n ${7:-} ]]; then env+=" STANDIN_REQUIRED=\\\"$7\\\""; fi
+    if [[ -n ${8:-} ]]; then env+=" STANDIN_JSON=\\\"$8\\\""; fi
     printf '"%s": {"context": "context", "pull": false, "tags": ["%s"], "dockerfile-inline": "FROM %s\\nENV %s\\nLABEL %s\\n"}' \
         "$1" "$2" "$STANDIN_IMAGE" "$env" "$labels"
 }
 
 push_standins() {
-    local standin_id lines line ref ports repo tag target version digest word kept=0 i
-    local targets=() versions=() refs=() portss=() wants=() stale=() todo=()
+    local standin_id lines py examples line ref ports required json_vars repo tag target version digest word kept=0 i
+    local targets=() versions=() refs=() portss=() requireds=() jsons=() wants=() stale=() todo=()
     local -A seen_repo=() built=()
     if ! standin_id=$(docker image inspect -f '{{.Id}}' "$STANDIN_IMAGE" 2>/dev/null); then
         pending "tag and push the stand-in images" && return 0
@@ -410,17 +440,24 @@ push_standins() {
     fi
     mapfile -t lines < <(registry_images)
     ((${#lines[@]})) || die "no image found in the collection's registry"
+    if ! py=$(yaml_python); then
+        pending "install python3-yaml (the example catalogs docs/examples/*.yml are read with PyYAML)" && return 0
+        die "reading docs/examples/*.yml needs PyYAML: apt-get install python3-yaml (scripts/provision.sh installs it)"
+    fi
+    examples=$(example_images "$py")
+    [[ -z $examples ]] || mapfile -t -O "${#lines[@]}" lines <<<"$examples"
 
     # Every tag to serve: each registry image under its own tag (STANDIN_VERSION unset, the
     # same recipe as before versions existed) and, once per repository, as v<version> for each
     # of STANDIN_VERSIONS (STANDIN_VERSION set: every tag has its own manifest digest).
-    add_tag() {  # add_tag <target> <version or empty> (ref and ports: the caller's)
-        targets+=("$1") versions+=("$2") refs+=("$ref") portss+=("$ports")
-        wants+=("$(printf '%s %s %s%s\n' "$standin_id" "$ref" "$ports" "${2:+ $2}" | sha)")
+    # (an example catalog's image also carries its required and JSON variables: in its recipe too)
+    add_tag() {  # add_tag <target> <version or empty> (ref, ports, required, json_vars: the caller's)
+        targets+=("$1") versions+=("$2") refs+=("$ref") portss+=("$ports") requireds+=("$required") jsons+=("$json_vars")
+        wants+=("$(printf '%s %s %s%s%s\n' "$standin_id" "$ref" "$ports" "${2:+ $2}" \
+                       "${required:+ required=$required}${json_vars:+ json=$json_vars}" | sha)")
     }
     for line in "${lines[@]}"; do
-        ref=${line%% *}
-        ports=${line#"$ref"}; ports=${ports# }
+        IFS="|" read -r ref ports required json_vars <<<"$line"
         if [[ ${ref##*/} == *:* ]]; then repo=${ref%:*} tag=${ref##*:}; else repo=$ref tag=latest; fi
         add_tag "$REGISTRY_PREFIX$repo:$tag" ""
         [[ -n ${seen_repo[$repo]:-} ]] && continue   # another tag of a repository: no second v<version> set
@@ -443,7 +480,8 @@ push_standins() {
         for i in "${stale[@]#i}"; do
             printf '%s' "$sep" >>"$bake"
             sep=,
-            bake_target "i$i" "${targets[$i]}" "${wants[$i]}" "${refs[$i]}" "${portss[$i]}" "${versions[$i]}" >>"$bake"
+            bake_target "i$i" "${targets[$i]}" "${wants[$i]}" "${refs[$i]}" "${portss[$i]}" "${versions[$i]}" \
+                "${requireds[$i]}" "${jsons[$i]}" >>"$bake"
         done
         printf '}}\n' >>"$bake"
         (cd "$CACHE/standin-bake" && docker buildx bake -f "$bake" --progress quiet "${stale[@]}" >/dev/null 2>"$CACHE/bake.log") \
@@ -481,7 +519,7 @@ push_standins() {
                 || die "docker push failed"
         fi
     fi
-    log "registry: ${#lines[@]} images, ${#targets[@]} tags (own tag + v${STANDIN_VERSIONS// /, v}): ${#todo[@]} pushed, $kept already there"
+    log "registry: ${#lines[@]} images (example catalogs included), ${#targets[@]} tags (own tag + v${STANDIN_VERSIONS// /, v}): ${#todo[@]} pushed, $kept already there"
 }
 
 verify_pull() {

@@ -5,7 +5,9 @@
 #   1. a Docker engine answering, with Compose v2 and debootstrap   (.ci/provision-docker.sh)
 #   2. the Debian packages the tests use besides Docker: python3-venv (scripts/venv.sh), git (the
 #      sanity test copies the files git tracks), shellcheck (ansible-test's shellcheck test),
-#      chromium (the documentation site is opened in a headless browser), curl (the registry check)
+#      chromium (the documentation site is opened in a headless browser), curl (the registry check),
+#      python3-yaml (.ci/build-images.sh reads the example catalogs docs/examples/*.yml with the
+#      system python3)
 #   3. the local test images and the local registry on 127.0.0.1:5000   (.ci/build-images.sh)
 #
 # Each step first checks, without changing anything, whether it has work to do. As root it then
@@ -17,7 +19,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DEBIAN_FRONTEND=noninteractive
-APT_PACKAGES=(python3-venv git shellcheck chromium curl)
+APT_PACKAGES=(python3-venv git shellcheck chromium curl python3-yaml)
 T0=$SECONDS
 
 log() { printf '[provision] %s\n' "$*" >&2; }

@@ -5,8 +5,9 @@
 # pulled from the local registry (localhost:5000/...), ports published on 127.0.0.1 only
 # (host ports chosen by Docker, so it cannot clash with anything else), a non-default
 # subnet, project `standin-proof`. Checks:
-#   * the registry serves every repository of the collection's registry under its own tag
-#     and as v1.0.0 and v1.1.0 (STANDIN_VERSIONS), each tag with its own manifest digest;
+#   * the registry serves every repository of the collection's registry (and of the example
+#     catalogs docs/examples/*.yml) under its own tag and as v1.0.0 and v1.1.0 (STANDIN_VERSIONS),
+#     each tag with its own manifest digest;
 #   * `docker compose up -d --wait` gets every service healthy (the stand-in healthcheck,
 #     and for mysql the registry's own `mysqladmin ping -h localhost` healthcheck while
 #     the stand-in is given mysql's `command:`);
@@ -22,6 +23,12 @@
 #     status 1 two seconds later, with `no-listen` runs but refuses connections, with `unhealthy`
 #     answers /health 503, each announcing its fault in one stdout line; v1.0.0 given the same
 #     settings for v1.1.0 has no fault;
+#   * the all-in-one stand-in of the example catalog (docs/examples/voice-agent.yml, through
+#     tests/standin/examples.py): with one required variable missing it prints exactly
+#     `[FATAL] Missing required environment variables: <name>` to stderr and exits with status 1;
+#     with a JSON variable that does not parse, `[FATAL] Invalid JSON in environment variable <name>`
+#     and status 1; with everything set, `agent-healthcheck` inside it exits 0 once it is up, and
+#     exits 1 on v1.1.0 given STANDIN_FAULTS=1.1.0=unhealthy;
 #   * every published port is bound to 127.0.0.1; the network has the requested subnet;
 #   * `docker compose down -v` leaves no container, network or volume of the project.
 #
@@ -66,6 +73,8 @@ mapfile -t refs < <(PYTHONPATH=$REPO/plugins/module_utils python3 -c '
 from registry.generations import generations
 refs = [img.image for gen in generations().values() for img in gen.images]
 print("\n".join(dict.fromkeys(refs)))')
+# and the images of the example catalogs (docs/examples/*.yml), which build-images.sh pushes too
+mapfile -t -O "${#refs[@]}" refs < <(python3 "$HERE/examples.py" | cut -d'|' -f1)
 ((${#refs[@]})) || fail "no image found in the collection's registry"
 declare -A seen_digest=() seen_repo=()
 for ref in "${refs[@]}"; do
@@ -390,6 +399,52 @@ until [[ $(health "$addr") == 503* && $(health "$old_addr") == 200* ]]; do
 done
 fault_line "$cid" "standin: version $NEW_V answers /health with 503 (STANDIN_FAULTS: unhealthy)"
 say "STANDIN_FAULTS=$NEW_V=unhealthy: /health 503; v$OLD_V given faults of v$NEW_V: /health 200"
+docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null
+
+# --- the all-in-one stand-in of the example catalog -----------------------------------------
+IFS="|" read -r agent_ref _ agent_required agent_json < <(python3 "$HERE/examples.py" "$REPO/docs/examples/voice-agent.yml")
+read -r -a required <<<"$agent_required"
+read -r -a json_vars <<<"$agent_json"
+((${#required[@]} >= 2 && ${#json_vars[@]} >= 1)) || fail "examples.py: voice-agent has required '${agent_required}', json '${agent_json}'"
+agent_repo=${agent_ref%:*}
+agent_env=()   # every required variable set (proof values, no real secret)
+for name in "${required[@]}"; do agent_env+=(-e "$name=proof-$name"); done
+agent_run() {  # agent_run <tag> [docker run args...]: the stand-in of voice-agent, detached, its id
+    local tag=$1
+    shift
+    docker run -d --label "org.voiceops.proof=$PROJECT" "$@" "$PREFIX$agent_repo:$tag"
+}
+# one required variable missing (the first): the FATAL line, status 1, nothing else
+missing=${required[0]}
+cid=$(agent_run "${agent_ref##*:}" "${agent_env[@]:2}")
+code=$(timeout 10 docker wait "$cid") || fail "$agent_ref without $missing did not exit"
+errors=$(docker logs "$cid" 2>&1 >/dev/null)
+[[ $code == 1 && $errors == "[FATAL] Missing required environment variables: $missing" ]] \
+    || fail "$agent_ref without $missing: exit $code, stderr '$errors'"
+say "$agent_ref without $missing: exit 1, stderr: $errors"
+# a JSON variable that does not parse
+cid=$(agent_run "${agent_ref##*:}" "${agent_env[@]}" -e "${json_vars[0]}=[transfer")
+code=$(timeout 10 docker wait "$cid") || fail "$agent_ref with bad JSON in ${json_vars[0]} did not exit"
+errors=$(docker logs "$cid" 2>&1 >/dev/null)
+[[ $code == 1 && $errors == "[FATAL] Invalid JSON in environment variable ${json_vars[0]}" ]] \
+    || fail "$agent_ref with bad JSON: exit $code, stderr '$errors'"
+say "$agent_ref with ${json_vars[0]}='[transfer': exit 1, stderr: $errors"
+# everything set: agent-healthcheck passes once it is up; on a version whose health fails it fails
+ok=$(agent_run "v$OLD_V" "${agent_env[@]}" -e "${json_vars[0]}=[\"transfer\"]" -e "STANDIN_FAULTS=$NEW_V=unhealthy")
+bad=$(agent_run "v$NEW_V" "${agent_env[@]}" -e "STANDIN_FAULTS=$NEW_V=unhealthy")
+deadline=$((SECONDS + 15))
+until docker exec "$ok" agent-healthcheck >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || fail "agent-healthcheck in $agent_repo:v$OLD_V never passed: $(docker exec "$ok" agent-healthcheck 2>&1)"
+    sleep 0.3
+done
+deadline=$((SECONDS + 15))
+until docker exec "$bad" sh -c 'test -s /run/standin.ports'; do
+    ((SECONDS < deadline)) || fail "$agent_repo:v$NEW_V never listened"
+    sleep 0.3
+done
+if out=$(docker exec "$bad" agent-healthcheck 2>&1); then fail "agent-healthcheck in $agent_repo:v$NEW_V (unhealthy) passed: $out"; fi
+[[ $(docker inspect -f '{{.State.Status}}' "$bad") == running ]] || fail "$agent_repo:v$NEW_V is not running"
+say "agent-healthcheck: $agent_repo:v$OLD_V exits 0; v$NEW_V with STANDIN_FAULTS=$NEW_V=unhealthy exits 1 ($out)"
 docker ps -aq --filter "label=org.voiceops.proof=$PROJECT" | xargs -r docker rm -f >/dev/null
 
 # --- loopback-only publishing and the subnet ----------------------------------------------

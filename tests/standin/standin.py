@@ -46,8 +46,19 @@ Command-line arguments are ignored (a compose ``command:`` such as mysql's
 SIGTERM/SIGINT stop it within a fraction of a second (it usually runs as PID 1,
 where signals without a handler are ignored).
 
+All-in-one images (one image configured per tenant by environment, like the example catalog
+docs/examples/voice-agent.yml) have two more settings, baked into their pushed image:
+  * ``STANDIN_REQUIRED`` (space or comma separated variable names): when one of them is unset
+    or empty at start, it prints ``[FATAL] Missing required environment variables: A, B``
+    (every missing name, in the order listed) to stderr and exits with status 1, listening on
+    nothing;
+  * ``STANDIN_JSON`` (names of variables that must hold JSON): a set value that does not parse
+    gives ``[FATAL] Invalid JSON in environment variable X`` on stderr (the first such variable,
+    in the order listed; the value is never printed) and exit status 1.
+Both checks come first, before the version and its faults.
+
 The ports actually listened on are written to ``STANDIN_PORTS_FILE`` (default
-/run/standin.ports) for the ``mysqladmin`` shim of the image.
+/run/standin.ports) for the ``mysqladmin`` and ``agent-healthcheck`` shims of the image.
 """
 
 import http.server
@@ -152,6 +163,27 @@ def version_fault(environ, version):
             continue
         return fault, delay
     return None, 0.0
+
+
+def names(text):
+    """Variable names of a space or comma separated list, each once, in their order."""
+    return list(dict.fromkeys(text.replace(",", " ").split()))
+
+
+def config_problem(environ):
+    """The ``[FATAL]`` line of an all-in-one image whose environment is incomplete or bad, else None."""
+    missing = [name for name in names(environ.get("STANDIN_REQUIRED", "")) if not environ.get(name)]
+    if missing:
+        return "[FATAL] Missing required environment variables: %s" % ", ".join(missing)
+    for name in names(environ.get("STANDIN_JSON", "")):
+        value = environ.get(name)
+        if value is None:
+            continue  # unset: STANDIN_REQUIRED says whether it must be there
+        try:
+            json.loads(value)
+        except ValueError:
+            return "[FATAL] Invalid JSON in environment variable %s" % name
+    return None
 
 
 def probe_targets():
@@ -277,6 +309,11 @@ def write_ports_file(ports):
 
 def main(argv):
     global VERSION, BROKEN
+    problem = config_problem(os.environ)
+    if problem:
+        sys.stderr.write(problem + "\n")
+        sys.stderr.flush()
+        return 1
     VERSION, BROKEN = version_state(os.environ)
     fault, delay = version_fault(os.environ, VERSION)
     if BROKEN:
