@@ -50,6 +50,7 @@ class ActionModule(StackAction):
         "subnet": {"type": "str"},
         "image_prefix": {"type": "str", "default": ""},
         "ports": {"type": "dict", "default": {}},
+        "volumes": {"type": "dict", "default": {}},
         "publish_address": {"type": "str"},
         "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
@@ -125,10 +126,11 @@ class ActionModule(StackAction):
                         provider_keys=args["provider_keys"], secrets=args["secrets"], env=env,
                         allow_missing=args["allow_missing"], subnet=args["subnet"], image_prefix=args["image_prefix"],
                         publish_address=args["publish_address"], management_address=args["management_address"],
-                        ports=args["ports"], references=given_refs)
-        # what the stack mounts depends on registry data only: learn it from a render without the task's values
+                        ports=args["ports"], references=given_refs, volumes=args["volumes"])
+        # what the stack mounts depends on registry data and volumes only: learn it from a render without the
+        # task's values
         sketch = Inputs(deployment=deployment, service_prefix=args["service_prefix"], allow_missing=True,
-                        references=given_refs)
+                        references=given_refs, volumes=args["volumes"])
         sketch_doc = render(registry, template, sketch).document
         mounts = describe(sketch_doc)["mounts"]
         mounted = sorted({mount_path(path) for paths in mounts.values() for path in paths})
@@ -464,9 +466,10 @@ def _release_state(release: Optional[Mapping[str, Any]], checksum: str, info: Ma
 def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
             references: Mapping[str, Any]) -> Dict[str, Any]:
     """What a release of this rendering records (release.json and history): never a key or secret value.
-    ``inputs`` re-render the same bytes with the secrets and provider keys it names."""
+    ``inputs`` re-render the same bytes with the secrets and provider keys it names (``volumes`` only when
+    given, so that a record of a deployment without them reads as it did before the option existed)."""
     digests = {svc: ref.digest for svc, ref in references.items() if ref.digest}
-    return {
+    record = {
         "deployment": out["deployment"],
         "template": out["template"],
         "registry_digest": out["registry_digest"],
@@ -488,6 +491,9 @@ def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
             "provider_keys": sorted(args["provider_keys"]), "secrets": sorted(inputs.secrets or {}),
         },
     }
+    if args["volumes"]:
+        record["inputs"]["volumes"] = args["volumes"]
+    return record
 
 
 def gate_data(document: Dict[str, Any], images: Any, services: List[str]) -> Dict[str, Any]:

@@ -186,6 +186,18 @@ options:
         publishes nothing. Each entry is C(HOST:CONTAINER[/udp]) or C(ADDRESS:HOST:CONTAINER).
     type: dict
     default: {}
+  volumes:
+    description:
+      - Mounts added to services for this deployment, per registry service name, after the template's
+        (for example V(./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf) for C(avr-asterisk)).
+      - Each entry is C(SOURCE:TARGET[:MODE]) whose source is a path inside the project directory
+        (C(./...)) or a named volume; a host path outside the project is refused. A configuration file
+        of O(config_files) that only such a mount names is written like any other.
+      - The stack role uses it for a tenant whose RTP range follows its allocation (the port need's
+        C(mounts), see RV(port_needs)).
+    type: dict
+    default: {}
+    version_added: 0.6.0
   publish_address:
     description:
       - Host address every published port is bound to (for example V(127.0.0.1)). By default ports
@@ -471,14 +483,18 @@ port_needs:
       core are V(core), of the AMI service V(ami), and any other port V(web)."
     - C(follows_host) is true for V(sip) and V(rtp), whose container port must equal the host port (Asterisk
       advertises the port it binds); for the others only the host side moves.
+    - C(mounts) lists the configuration files (C(SOURCE:TARGET)) the service must mount for such a port to follow
+      the host, when its image does not mount them already (Asterisk's C(rtp.conf), for V(rtp)); pass them in
+      O(volumes).
   returned: always
   type: list
   elements: dict
   version_added: 0.6.0
   sample:
-    - {service: avr-core, container: '5001', protocol: tcp, purpose: core, size: 1, follows_host: false}
-    - {service: avr-asterisk, container: '5060', protocol: tcp, purpose: sip, size: 1, follows_host: true}
-    - {service: avr-asterisk, container: 10000-10050, protocol: udp, purpose: rtp, size: 51, follows_host: true}
+    - {service: avr-core, container: '5001', protocol: tcp, purpose: core, size: 1, follows_host: false, mounts: []}
+    - {service: avr-asterisk, container: '5060', protocol: tcp, purpose: sip, size: 1, follows_host: true, mounts: []}
+    - {service: avr-asterisk, container: 10000-10050, protocol: udp, purpose: rtp, size: 51, follows_host: true,
+       mounts: ['./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf']}
 to_pull:
   description:
     - Registry service names whose image reference has no digest or is not the one the current release runs - the

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import (
     DNS_LABEL_MAX, PORT_SPEC_RE, SERVICE_TOKEN_RE, EnvVar, Image, RegistryError, Template, VarCycle, derive,
-    is_name, json_problem, text_problem,
+    is_name, json_problem, text_problem, volume_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import (
     Registry, suggest, token_reference_problem,
@@ -269,6 +269,33 @@ def check_ports(ports: Any, plan_: Plan, publish_address: Optional[str],
     return Published(chosen, address, management if management is not None else address)
 
 
+def check_volumes(volumes: Any, plan_: Plan) -> Dict[str, List[str]]:
+    """Validate the ``volumes`` option: mounts added per service, of project files or named volumes only."""
+    chosen: Dict[str, List[str]] = {}
+    if not volumes:
+        return chosen
+    if not isinstance(volumes, Mapping):
+        raise RenderError("volumes: expected a mapping of service name to a list of mounts like "
+                          "'./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf'")
+    services = {img.service_name for img in plan_.images}
+    for service, specs in volumes.items():
+        if service not in services:
+            raise RenderError("volumes.%s: unknown service %r in template %r%s"
+                              % (service, service, plan_.template.id, suggest(str(service), services)))
+        if isinstance(specs, str) or not isinstance(specs, (list, tuple)):
+            raise RenderError("volumes.%s: expected a list of mounts (SOURCE:TARGET[:MODE])" % service)
+        for index, spec in enumerate(specs):
+            where = "volumes.%s[%d]" % (service, index)
+            check_text(spec, where)
+            problem = "holds '$'" if "$" in spec else volume_problem(spec, ())
+            if problem is None and ":" not in spec:
+                problem = "is not SOURCE:TARGET"
+            if problem:
+                raise RenderError("%s: %r %s" % (where, spec, problem))
+        chosen[service] = list(specs)
+    return chosen
+
+
 def check_env_layer(layer: Any, plan_: Plan, where: str) -> Dict[str, Dict[str, str]]:
     """Validate a ``{service: {VAR: value}}`` layer against the plan's schema."""
     if layer is None:
@@ -383,6 +410,7 @@ class Inputs:
     management_address: Optional[str] = None
     ports: Any = None
     references: Optional[Mapping[str, Any]] = None
+    volumes: Any = None
 
 
 def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
@@ -401,6 +429,7 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
     keys, named = check_secret_inputs(registry, inputs.provider_keys, inputs.secrets)
     plan_ = plan(registry, template)
     published = check_ports(inputs.ports, plan_, inputs.publish_address, inputs.management_address)
+    added_volumes = check_volumes(inputs.volumes, plan_)
     stored = check_env_layer(inputs.stored_env, plan_, "environment.json services")
     task_env = check_env_layer(inputs.env, plan_, "env")
     names = {img.service_name: check_label(given_prefix, service_prefix, img.service_name, "container name")
@@ -473,7 +502,7 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
             environment[var.name] = value
         image = str(references[service]) if references else image_prefix + img.image
         services[names[service]] = _service(img, template, names[service], environment, by_role,
-                                            network_key, image, published)
+                                            network_key, image, published, added_volumes.get(service, ()))
     if missing:
         raise RenderError("template %r: missing required values: %s" % (template.id, "; ".join(missing)))
 
@@ -497,7 +526,7 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
 
 def _service(img: Image, template: Template, container: str, environment: Dict[str, str],
              by_role: Mapping[str, str], network_key: str, image: str,
-             published: "Published") -> Dict[str, Any]:
+             published: "Published", added_volumes: Sequence[str] = ()) -> Dict[str, Any]:
     ovr = template.override(img.service_name)
     unset = ovr.unset if ovr is not None else ()
     svc: Dict[str, Any] = {"image": image}
@@ -516,8 +545,9 @@ def _service(img: Image, template: Template, container: str, environment: Dict[s
     ports: Sequence[str] = published.ports.get(img.service_name, template.published_ports(img))
     if ports:
         svc["ports"] = [published.bind(spec, img.management_ports) for spec in ports]
-    volumes = img.volumes + (ovr.add_volumes if ovr is not None else ())
-    if volumes and "volumes" not in unset:
+    volumes = list(img.volumes + (ovr.add_volumes if ovr is not None else ())) if "volumes" not in unset else []
+    volumes += [v for v in added_volumes if v not in volumes]
+    if volumes:
         svc["volumes"] = [_escape(v) for v in volumes]
     if img.healthcheck is not None:
         hc = img.healthcheck

@@ -16,6 +16,10 @@ does not change what an existing deployment renders.
 ``follows_host``: the container port equals the host port. True for SIP and RTP, because the stack
 role renders Asterisk's configuration (pjsip bind and external_signaling_port, rtp.conf) from the
 allocated numbers; for the other purposes only the host side moves.
+
+``mounts``: configuration files the service must mount for its container port to follow the host port,
+when its image does not mount them already: the AVR examples mount pjsip.conf but not rtp.conf (the
+image's own rtp.conf says 10000-10050), so a tenant's RTP range needs the role's rtp.conf mounted.
 """
 
 from __future__ import annotations
@@ -32,12 +36,15 @@ class Purpose:
     name: str
     follows_host: bool
     description: str
+    #: mounts (SOURCE:TARGET, a project file) a service needs for its port of this purpose to follow the host
+    mounts: Tuple[str, ...] = ()
 
 
 #: Every purpose, in the order the host-port blocks are listed.
 PURPOSES: Tuple[Purpose, ...] = (
     Purpose("sip", True, "Asterisk's SIP signalling port (pjsip binds and advertises the allocated port)"),
-    Purpose("rtp", True, "Asterisk's RTP media range (rtp.conf takes the allocated range)"),
+    Purpose("rtp", True, "Asterisk's RTP media range (rtp.conf takes the allocated range)",
+            mounts=("./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf",)),
     Purpose("ami", False, "Asterisk Manager Interface, and the AMI service"),
     Purpose("ari", False, "Asterisk REST Interface (HTTP and HTTPS)"),
     Purpose("core", False, "the core service"),
@@ -102,14 +109,16 @@ def port_need(img: Image, spec: str) -> Optional[Dict[str, Any]]:
     if parsed is None:
         return None
     container, protocol = parsed
-    purpose = purpose_of(img.role, container, protocol)
-    return {"service": img.service_name, "container": container, "protocol": protocol, "purpose": purpose,
-            "size": _size(container), "follows_host": BY_NAME[purpose].follows_host}
+    purpose = BY_NAME[purpose_of(img.role, container, protocol)]
+    mounts = [spec for spec in purpose.mounts if spec.split(":", 1)[1] not in {v.split(":")[1] for v in img.volumes}]
+    return {"service": img.service_name, "container": container, "protocol": protocol, "purpose": purpose.name,
+            "size": _size(container), "follows_host": purpose.follows_host, "mounts": mounts}
 
 
 def port_needs(template: Template) -> List[Dict[str, Any]]:
     """One entry per port ``template`` publishes (image or template ports, minus an unset), in service order
-    then port order: ``{service, container, protocol, purpose, size, follows_host}`` (plain JSON data).
+    then port order: ``{service, container, protocol, purpose, size, follows_host, mounts}`` (plain JSON data;
+    ``mounts``: what the service must mount for the port to follow the host, see ``Purpose.mounts``).
 
     ``service`` is the registry service name (the key the ``ports`` option of voice_compose takes); an
     address part of a spec is left out (the address comes from publish_address/management_address).

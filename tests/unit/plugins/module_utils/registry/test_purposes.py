@@ -87,7 +87,11 @@ def test_a_catalog_image_gets_web_and_an_asterisk_range_of_udp_is_rtp() -> None:
         ("tenant-agent", "5060", "tcp", "web", 1),
         ("tenant-agent", "9999", "tcp", "web", 1),
     ]
-    assert all(set(n) == {"service", "container", "protocol", "purpose", "size", "follows_host"} for n in needs)
+    assert all(set(n) == {"service", "container", "protocol", "purpose", "size", "follows_host", "mounts"}
+               for n in needs)
+    # the RTP range needs the role's rtp.conf mounted (the image mounts none); no other port needs a mount
+    assert [(n["purpose"], n["mounts"]) for n in needs if n["mounts"]] == [
+        ("rtp", ["./asterisk/conf/rtp.conf:/etc/asterisk/rtp.conf"])]
 
 
 def test_an_unset_of_ports_publishes_nothing() -> None:
@@ -104,3 +108,14 @@ def test_an_unset_of_ports_publishes_nothing() -> None:
 ])
 def test_purpose_of_is_keyed_by_role_and_port(role: Any, container: str, protocol: str, purpose: str) -> None:
     assert purpose_of(role, container, protocol) == purpose
+
+
+def test_an_image_that_mounts_the_rtp_configuration_itself_needs_no_mount() -> None:
+    reg = effective_registry({
+        "images": [{"role": "asterisk", "name": "pbx", "image": "example/pbx:1.0.0",
+                    "ports": ["10000-10020:10000-10020/udp"],
+                    "volumes": ["./conf/rtp.conf:/etc/asterisk/rtp.conf"]}],
+        "templates": [{"id": "pbx-only", "stack": "plain", "images": {"asterisk": "asterisk/pbx", "ami": None}}],
+    }, "2026.06")
+    needs = port_needs(reg.template("pbx-only"))
+    assert [(n["purpose"], n["mounts"]) for n in needs] == [("rtp", [])]
