@@ -1,0 +1,79 @@
+"""Bad stack_tenants input through the real role: one clear failure, nothing written or removed anywhere.
+
+Classes: a name that is a path (also for a tenant being removed with purge: the folder it names must
+survive), a name Docker would refuse, a name given twice, a key the role does not know, a tenant without
+a name, a missing required value of one tenant among good ones, a bad RTP size, overlapping port blocks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+PLAYBOOK = """---
+- name: Tenants
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: voiceops.avr.stack
+"""
+GOOD = {"name": "fine", "template": "ultravox", "provider_keys": {"ultravox": "ux-input-not-real-0001"},
+        "env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent"}}}
+
+
+def tree(root: Path) -> Dict[str, Tuple[int, int, float]]:
+    return {str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mode, p.lstat().st_mtime)
+            for p in sorted(root.rglob("*"))}
+
+
+def run(tmp: Path, collections_path: Path, tenants: Any, **extra: Any) -> subprocess.CompletedProcess:
+    play = tmp / "play.yml"
+    play.write_text(PLAYBOOK)
+    variables = dict({"stack_tenants": tenants, "stack_tenants_root": str(tmp / "root" / "tenants"),
+                      "stack_run": False, "ansible_python_interpreter": sys.executable,
+                      "ansible_connection": "local"}, **extra)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
+    return subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(play), "-e", json.dumps(variables)],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+
+
+CASES: List[Tuple[str, Any, Dict[str, Any], str]] = [
+    ("path name", [GOOD, dict(GOOD, name="../victim")], {}, r"\.\./victim"),
+    ("path name, removed with purge", [GOOD, {"name": "../victim", "state": "absent", "purge": True}], {},
+     r"\.\./victim"),
+    ("upper case", [dict(GOOD, name="Sales")], {}, r"'Sales'"),
+    ("twice", [GOOD, dict(GOOD)], {}, r"fine"),
+    ("unknown key", [dict(GOOD, templte="openai")], {}, r"templte"),
+    ("no name", [{"template": "ultravox"}], {}, r"name"),
+    ("missing value", [GOOD, dict(GOOD, name="other", env={})], {}, r"tenant other: .*ULTRAVOX_AGENT_ID"),
+    ("rtp size", [dict(GOOD, rtp_ports=0)], {}, r"rtp_ports: 0"),
+    ("blocks overlap", [GOOD], {"stack_tenants_ports": {"sip": "5060-5100", "rtp": "5090-5200", "ami": "15038-15040",
+                                                       "ari": "18088-18090", "core": "16001-16003",
+                                                       "web": "8080-8090"}}, r"sip.*rtp|rtp.*sip"),
+]
+
+
+@pytest.mark.parametrize("case, tenants, extra, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_tenants_fail_and_touch_nothing(tmp_path: Path, collections_path: Path, case: str, tenants: Any,
+                                            extra: Dict[str, Any], message: str) -> None:
+    root = tmp_path / "root"
+    (root / "victim").mkdir(parents=True)
+    (root / "victim" / "keep.txt").write_text("precious\n")
+    (root / "tenants").mkdir()
+    before = tree(root)
+    proc = run(tmp_path, collections_path, tenants, **extra)
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    # the run's failure is its last one (a tenant's check that failed is shown, rescued, before it)
+    failures = [line for line in proc.stdout.splitlines() if line.startswith("fatal:")]
+    assert failures, proc.stdout[-4000:]
+    assert re.search(message, failures[-1]), failures[-1]
+    assert tree(root) == before, "a bad tenants list changed the host"
+    assert "ux-input-not-real-0001" not in proc.stdout + proc.stderr
