@@ -33,7 +33,7 @@ def tree(root: Path) -> Dict[str, Tuple[int, int, float]]:
             for p in sorted(root.rglob("*"))}
 
 
-def run(tmp: Path, collections_path: Path, tenants: Any, **extra: Any) -> subprocess.CompletedProcess:
+def run(tmp: Path, collections_path: Path, tenants: Any, *args: str, **extra: Any) -> subprocess.CompletedProcess:
     play = tmp / "play.yml"
     play.write_text(PLAYBOOK)
     variables = dict({"stack_tenants": tenants, "stack_tenants_root": str(tmp / "root" / "tenants"),
@@ -41,8 +41,8 @@ def run(tmp: Path, collections_path: Path, tenants: Any, **extra: Any) -> subpro
                       "ansible_connection": "local"}, **extra)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-    return subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(play), "-e", json.dumps(variables)],
-                          capture_output=True, text=True, env=env, check=False, timeout=300)
+    return subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(play), "-e", json.dumps(variables)]
+                          + list(args), capture_output=True, text=True, env=env, check=False, timeout=300)
 
 
 CASES: List[Tuple[str, Any, Dict[str, Any], str]] = [
@@ -76,4 +76,16 @@ def test_bad_tenants_fail_and_touch_nothing(tmp_path: Path, collections_path: Pa
     assert failures, proc.stdout[-4000:]
     assert re.search(message, failures[-1]), failures[-1]
     assert tree(root) == before, "a bad tenants list changed the host"
+    assert "ux-input-not-real-0001" not in proc.stdout + proc.stderr
+
+
+def test_check_mode_writes_nothing_and_shows_the_allocation(tmp_path: Path, collections_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "tenants").mkdir(parents=True)
+    before = tree(root)
+    proc = run(tmp_path, collections_path, [GOOD, dict(GOOD, name="second")], "--check", "--diff")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert tree(root) == before
+    # the diff shows the allocation tenants.json would get, and no key
+    assert '"second"' in proc.stdout and '"subnet"' in proc.stdout
     assert "ux-input-not-real-0001" not in proc.stdout + proc.stderr
