@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = {"sip": "24000-24199", "rtp": "24200-25999", "ami": "26000-26199", "ari": "26200-26399",

@@ -62,7 +62,7 @@ def test_derived_defaults_and_json_through_a_playbook(ansible: Ansible, tmp_path
     check = run.task("Render in check mode")
     assert check["changed"] and not (project / "compose.check.yml").exists()
     assert {"service": AGENT, "container": "8080", "protocol": "tcp", "purpose": "web", "size": 1,
-            "follows_host": False} in check["port_needs"]
+            "follows_host": False, "mounts": []} in check["port_needs"]
     assert [n["purpose"] for n in check["port_needs"] if n["service"] == "avr-asterisk"][:1] == ["ami"]
 
     bad = run.task("Render with a value that is not JSON")

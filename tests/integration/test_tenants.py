@@ -144,9 +144,9 @@ def test_tenants_on_one_host(tmp_path: Path, collections_path: Path) -> None:
         for tenant in TENANTS:
             name, project = tenant["name"], root / tenant["name"]
             states = containers(project)
-            assert states and all(state == "running" for _, state in states.values()), states
+            assert states and all(pair[1] == "running" for pair in states.values()), states
             assert all(c.startswith(name + "-") for c in states), states
-            ids[name] = {c: cid for c, (cid, _) in states.items()}
+            ids[name] = {c: pair[0] for c, pair in states.items()}
             compose = (project / "docker-compose.yml").read_text()
             assert "\nname: %s\n" % name in compose
             assert allocation[name]["subnet"] in compose
@@ -160,7 +160,7 @@ def test_tenants_on_one_host(tmp_path: Path, collections_path: Path) -> None:
         sales = (root / "tn-sales" / "docker-compose.yml").read_text()
         assert "DB_SCHEMA: sales_tenant" in sales and "AGENT_NAME: Sales Voice Assistant" in sales
         assert all(secret not in (root / "tn-sales" / "environment.json").read_text() for secret in SECRETS)
-        assert {port for port, _ in published("tn-sales-voice-agent")} <= set(range(23460, 23480))
+        assert {pair[0] for pair in published("tn-sales-voice-agent")} <= set(range(23460, 23480))
 
         # each core reaches its own services, and only names of its own tenant resolve
         for tenant, services in (("tn-blue", ("ASR_URL", "LLM_URL", "TTS_URL")), ("tn-green", ("STS_URL",))):
@@ -188,7 +188,7 @@ def test_tenants_on_one_host(tmp_path: Path, collections_path: Path) -> None:
         assert {name: after[name] for name in before} == before
         assert "tn-care" in after and after["tn-care"]["subnet"] not in subnets
         for tenant in TENANTS:
-            assert {c: cid for c, (cid, _) in containers(root / tenant["name"]).items()} == ids[tenant["name"]]
+            assert {c: pair[0] for c, pair in containers(root / tenant["name"]).items()} == ids[tenant["name"]]
             assert history(root / tenant["name"]) == ["staged", "active"]
         assert history(root / "tn-care") == ["staged", "active"]
 
@@ -211,7 +211,7 @@ def test_tenants_on_one_host(tmp_path: Path, collections_path: Path) -> None:
         assert not containers(root / "tn-green")
         assert docker("network", "inspect", "tn-green-avr", check=False).returncode != 0
         for tenant in (TENANTS[0], TENANTS[2]):
-            assert {c: cid for c, (cid, _) in containers(root / tenant["name"]).items()} == ids[tenant["name"]]
+            assert {c: pair[0] for c, pair in containers(root / tenant["name"]).items()} == ids[tenant["name"]]
         # its allocation stays reserved until it is freed
         assert "tn-green" in json.loads((root / "tenants.json").read_text())["tenants"]
     finally:
@@ -254,7 +254,7 @@ def test_a_tenant_failing_its_gate_is_rolled_back_alone(tmp_path: Path, collecti
         assert (root / "tn-bad" / "current").readlink().name == json.loads(
             (root / "tn-bad" / "releases" / "history.jsonl").read_text().splitlines()[1])["release"]
         assert ":v1.0.0" in (root / "tn-bad" / "docker-compose.yml").read_text()
-        assert all(state == "running" for _, state in containers(root / "tn-bad").values())
+        assert all(pair[1] == "running" for pair in containers(root / "tn-bad").values())
         # tn-good went on to v1.1.0 after tn-bad failed, through its own gate
         assert history(root / "tn-good") == ["staged", "active", "staged", "active"]
         assert ":v1.1.0" in (root / "tn-good" / "docker-compose.yml").read_text()

@@ -45,6 +45,8 @@ def run(tmp: Path, collections_path: Path, tenants: Any, *args: str, **extra: An
                           + list(args), capture_output=True, text=True, env=env, check=False, timeout=300)
 
 
+OVERLAPPING = {"sip": "5060-5100", "rtp": "5090-5200", "ami": "15038-15040", "ari": "18088-18090",
+               "core": "16001-16003", "web": "8080-8090"}
 CASES: List[Tuple[str, Any, Dict[str, Any], str]] = [
     ("path name", [GOOD, dict(GOOD, name="../victim")], {}, r"\.\./victim"),
     ("path name, removed with purge", [GOOD, {"name": "../victim", "state": "absent", "purge": True}], {},
@@ -55,9 +57,7 @@ CASES: List[Tuple[str, Any, Dict[str, Any], str]] = [
     ("no name", [{"template": "ultravox"}], {}, r"name"),
     ("missing value", [GOOD, dict(GOOD, name="other", env={})], {}, r"tenant other: .*ULTRAVOX_AGENT_ID"),
     ("rtp size", [dict(GOOD, rtp_ports=0)], {}, r"rtp_ports: 0"),
-    ("blocks overlap", [GOOD], {"stack_tenants_ports": {"sip": "5060-5100", "rtp": "5090-5200", "ami": "15038-15040",
-                                                       "ari": "18088-18090", "core": "16001-16003",
-                                                       "web": "8080-8090"}}, r"sip.*rtp|rtp.*sip"),
+    ("blocks overlap", [GOOD], {"stack_tenants_ports": OVERLAPPING}, r"sip.*rtp|rtp.*sip"),
 ]
 
 

@@ -91,7 +91,7 @@ def purpose_of(role: Role, container: str, protocol: str) -> str:
 
 
 def _size(container: str) -> int:
-    first, _, last = container.partition("-")
+    first, last = container.partition("-")[::2]
     return int(last) - int(first) + 1 if last else 1
 
 

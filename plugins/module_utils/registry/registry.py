@@ -252,7 +252,7 @@ class Registry:
                 shown = "" if schema[name].secret else "%r " % value
                 raise RegistryError("%s: %s%s" % (where, shown, problem))
         try:
-            final = derive({name: value for name, (value, _) in values.items()})
+            final = derive({name: pair[0] for name, pair in values.items()})
         except VarCycle as exc:
             # located at the first value of the cycle that ``prefer`` (a template's own values) gives, if any
             at = next((n for n in exc.cycle if prefer and values[n][1].startswith(prefer)), exc.cycle[0])
@@ -267,7 +267,7 @@ class Registry:
                 if not problem:
                     continue
                 raw, where = values[name]
-                cause = next((base for base in derived_from(name, {n: v for n, (v, _) in values.items()})
+                cause = next((base for base in derived_from(name, {n: pair[0] for n, pair in values.items()})
                               if prefer and values[base][1].startswith(prefer)), None)
                 if cause is not None and not where.startswith(prefer) and not var.secret:
                     # a template's value of a base variable breaks the image's derived default

@@ -79,8 +79,9 @@ def refused(data: Dict[str, Any]) -> str:
 def rendered_env(reg: Registry, env: Any = None, stored: Any = None, secrets: Any = None,
                  allow_missing: bool = False) -> Dict[str, str]:
     secrets = {"AGENT_DATABASE_URL": DB_URL} if secrets is None else secrets
-    out = render(reg, reg.template("tenant"), Inputs("sales", env=env, stored_env=stored, secrets=secrets,
-                                                    allow_missing=allow_missing, service_prefix="sales"))
+    inputs = Inputs("sales", env=env, stored_env=stored, secrets=secrets, allow_missing=allow_missing,
+                    service_prefix="sales")
+    out = render(reg, reg.template("tenant"), inputs)
     return dict(out.document["services"]["sales-" + AGENT]["environment"])
 
 
@@ -439,8 +440,8 @@ def test_missing_counts_a_derived_value_without_its_base_as_missing() -> None:
     reg = registry(catalog(env_with("WEBHOOK_URL", required=True)))
     st = plan(reg, reg.template("tenant"))
     data = envstore.update(reg, st, None, None, None)
-    assert envstore.missing(st, data) == ["%s.%s" % (AGENT, n) for n in ("DEPARTMENT_ID", "DEPARTMENT_NAME",
-                                                                          "WEBHOOK_URL")]
+    wanted = ["%s.%s" % (AGENT, n) for n in ("DEPARTMENT_ID", "DEPARTMENT_NAME", "WEBHOOK_URL")]
+    assert envstore.missing(st, data) == wanted
     data = envstore.update(reg, st, data, {AGENT: {"WEBHOOK_BASE": "https://x"}}, None)
     assert "%s.WEBHOOK_URL" % AGENT not in envstore.missing(st, data)
 
