@@ -11,15 +11,15 @@ before anything is written for any tenant; removing one tenant leaves the others
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
 
+from ansible_env import run_playbook
+
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 CATALOG = ROOT / "docs" / "examples" / "voice-agent.yml"
 KEYS = {"openai": "sk-tenant-not-real-0001", "deepgram": "dg-tenant-not-real-0002",
         "ultravox": "ux-tenant-not-real-0003"}
@@ -59,18 +59,12 @@ PLAYBOOK = """---
 
 
 def run(tmp: Path, collections_path: Path, tenants: List[Dict[str, Any]]) -> subprocess.CompletedProcess:
-    play = tmp / "tenants.yml"
-    play.write_text(PLAYBOOK)
     variables = {"stack_tenants": tenants, "stack_tenants_root": str(tmp / "tenants"),
                  "stack_tenants_ports": BLOCKS, "stack_tenants_subnet_pool": "10.213.0.0/20",
                  "stack_image_prefix": "localhost:5000/", "stack_publish_address": "127.0.0.1",
                  "stack_stability_window": 3, "stack_wait_timeout": 90,
                  "ansible_python_interpreter": sys.executable, "ansible_connection": "local"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_RETRY_FILES_ENABLED="0")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(play), "-e", json.dumps(variables)],
-                          capture_output=True, text=True, env=env, check=False, timeout=1200)
+    proc = run_playbook(tmp, collections_path, PLAYBOOK, variables, timeout=1200)
     for secret in list(KEYS.values()) + SECRETS:
         assert secret not in proc.stdout + proc.stderr, "a secret leaked into the play output"
     return proc

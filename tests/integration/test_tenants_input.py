@@ -6,8 +6,6 @@ a name, a missing required value of one tenant among good ones, a bad RTP size, 
 """
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -15,8 +13,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from ansible_env import run_playbook
 
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 PLAYBOOK = """---
 - name: Tenants
   hosts: localhost
@@ -33,16 +31,12 @@ def tree(root: Path) -> Dict[str, Tuple[int, int, float]]:
             for p in sorted(root.rglob("*"))}
 
 
-def run(tmp: Path, collections_path: Path, tenants: Any, *args: str, **extra: Any) -> subprocess.CompletedProcess:
-    play = tmp / "play.yml"
-    play.write_text(PLAYBOOK)
+def run(tmp: Path, collections_path: Path, tenants: Any, *args: str,
+        **extra: Any) -> "subprocess.CompletedProcess[str]":
     variables = dict({"stack_tenants": tenants, "stack_tenants_root": str(tmp / "root" / "tenants"),
                       "stack_run": False, "ansible_python_interpreter": sys.executable,
                       "ansible_connection": "local"}, **extra)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-    return subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(play), "-e", json.dumps(variables)]
-                          + list(args), capture_output=True, text=True, env=env, check=False, timeout=300)
+    return run_playbook(tmp, collections_path, PLAYBOOK, variables, *args, timeout=300)
 
 
 OVERLAPPING = {"sip": "5060-5100", "rtp": "5090-5200", "ami": "15038-15040", "ari": "18088-18090",
