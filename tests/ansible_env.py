@@ -32,7 +32,7 @@ def run_playbook(tmp: Path, collections_path: Path, text: str, variables: Dict[s
                  timeout: int = 900) -> "subprocess.CompletedProcess[str]":
     """ansible-playbook of playbook ``text`` (written into ``tmp``) on localhost with extra vars ``variables``:
     this checkout's collection, no ANSIBLE_* setting of the caller, no colour."""
-    play = tmp / "play-%s.yml" % hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    play = tmp / ("play-%s.yml" % hashlib.sha1(text.encode("utf-8")).hexdigest()[:8])
     play.write_text(text)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     environ.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1",
