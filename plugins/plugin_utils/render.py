@@ -19,7 +19,6 @@ Tokens in non-secret values: ``{{service:NAME}}`` becomes the deployed name of s
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -34,13 +33,15 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry imp
     Registry, suggest, token_reference_problem,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import parse_reference
-from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
+from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import (
+    CredentialFile, Deployment, Mount, NetworkSpec, Port, SecretRef, Service, Value,
+)
+from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import compose
+from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters.compose import Rendered
 
 COMPOSE_FILE = layout.COMPOSE_FILE
 ENV_FILE = layout.ENV_FILE
-HEADER = ("Rendered by voiceops.avr.voice_compose; local edits are overwritten.\n"
-          "deployment: {deployment}  template: {template}\n"
-          "registry: {generation} sha256:{digest}")
+HEADER = compose.HEADER
 
 #: The header line naming the registry a compose file was rendered with (files rendered before
 #: generations existed name no generation: they were rendered with generation 2025.09).
@@ -93,11 +94,6 @@ def check_label(given: str, prefix: str, name: str, what: str) -> str:
     return value
 
 
-def _escape(value: str) -> str:
-    """Protect a literal value from compose interpolation."""
-    return value.replace("$", "$$") if "$" in value else value
-
-
 @dataclass
 class Plan:
     """What a selection resolves to before any per-deployment input: cached per template."""
@@ -106,19 +102,8 @@ class Plan:
     images: Tuple[Image, ...]
     #: service name -> variable -> default value (tokens unresolved), in schema order
     defaults: Dict[str, Dict[str, str]]
-
-
-@dataclass
-class Rendered:
-    content: str
-    document: Dict[str, Any]
-    #: extra files for the project directory: relative path -> text (all secret, mode 0600)
-    files: Dict[str, str] = field(default_factory=dict)
-    secret_values: List[str] = field(default_factory=list)
-    secret_vars: Set[str] = field(default_factory=set)
-    missing: List[str] = field(default_factory=list)
-    providers: Dict[str, Dict[str, bool]] = field(default_factory=dict)
-    checksum: str = ""
+    #: service name -> variable -> where its default comes from (``image``, ``template``, ``wiring``)
+    origins: Dict[str, Dict[str, str]] = field(default_factory=dict)
 
 
 _PLANS: Dict[Tuple[int, str], Plan] = {}
@@ -135,8 +120,10 @@ def plan(registry: Registry, template: Template) -> Plan:
                           % (template.id, ", ".join(repr(key) for key in template.missing_images)))
     images = template.images
     defaults: Dict[str, Dict[str, str]] = {}
+    origins: Dict[str, Dict[str, str]] = {}
     for img in images:
         values = {var.name: var.default for var in img.env if var.default is not None}
+        origin = {name: "image" for name in values}
         ovr = template.override(img.service_name)
         if ovr is not None:
             for name, value in ovr.env:
@@ -144,7 +131,9 @@ def plan(registry: Registry, template: Template) -> Plan:
                     values.pop(name, None)
                 else:
                     values[name] = value
+                    origin[name] = "template"
         defaults[img.service_name] = values
+        origins[img.service_name] = origin
     if template.core is not None:
         core = defaults[template.core.service_name]
         for role, wiring in registry.wiring.items():
@@ -153,10 +142,11 @@ def plan(registry: Registry, template: Template) -> Plan:
                 continue
             port = target.ws_port if wiring.use_ws_port else target.port
             core[wiring.var] = "%s://{{service:%s}}:%s%s" % (wiring.scheme, target.service_name, port, wiring.path)
+            origins[template.core.service_name][wiring.var] = "wiring"
     for img in images:
         values = defaults[img.service_name]
         defaults[img.service_name] = {var.name: values[var.name] for var in img.env if var.name in values}
-    result = Plan(template=template, images=images, defaults=defaults)
+    result = Plan(template=template, images=images, defaults=defaults, origins=origins)
     _PLANS[cache_key] = result
     return result
 
@@ -415,6 +405,11 @@ class Inputs:
 
 def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
     """The compose file (and credential files) of one deployment of ``template``."""
+    return compose.emit(resolve(registry, template, inputs))
+
+
+def resolve(registry: Registry, template: Template, inputs: Inputs) -> Deployment:
+    """The neutral description of one deployment of ``template`` (every input checked)."""
     deployment, service_prefix, image_prefix = inputs.deployment, inputs.service_prefix, inputs.image_prefix
     references, subnet, allow_missing = inputs.references, inputs.subnet, inputs.allow_missing
     check_name(deployment, "deployment")
@@ -437,19 +432,19 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
     check_label(given_prefix, service_prefix, template.network.name, "network name")
     by_role = {img.role: names[img.service_name] for img in plan_.images}
 
-    result_secrets: List[str] = []
-    secret_vars: Set[str] = set()
-    missing: List[str] = []
+    secret_values: Dict[str, str] = {}
+    secret_names: Set[str] = set()
     used: Dict[str, Dict[str, bool]] = {}
-    files: Dict[str, str] = {}
-    services: Dict[str, Any] = {}
-    network_key = template.network.name
+    missing: List[str] = []
+    credentials: Dict[str, CredentialFile] = {}
+    file_values: Dict[str, str] = {}
+    services: List[Service] = []
 
     for img in plan_.images:
         service = img.service_name
         values = dict(plan_.defaults[service])
+        origins = dict(plan_.origins.get(service, {}))
         layers = (stored.get(service), task_env.get(service))
-        environment: Dict[str, str] = {}
         given_secrets: Dict[str, str] = {}
         layered: Dict[str, str] = {}
         for var in img.env:
@@ -462,30 +457,36 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
                     if layer and var.name in layer:
                         values[var.name] = layer[var.name]
                         layered[var.name] = layer_name
+                        origins[var.name] = "env" if layer_name == "env" else "environment.json"
         finals = _final_values(img, values, given_secrets, names, layered)
+        env: List[Value] = []
         for var in img.env:
             where = "env.%s.%s" % (service, var.name)
             value: Optional[str] = finals.get(var.name)
-            raw = False
+            ref: Optional[SecretRef] = None
             if var.secret:  # a given secret is never templated (_final_values), only protected from interpolation
-                secret_vars.add(var.name)
+                secret_names.add(var.name)
                 given = given_secrets.get(var.name)
+                ref = _secret_ref(var, registry, given is not None)
                 if var.provider:
                     used.setdefault(var.provider, {"required": var.required, "present": given is not None})
                 if given is not None:
-                    result_secrets.append(given)
-            else:
-                if var.provider:
-                    provider = registry.providers.get(var.provider)
-                    if provider is not None and provider.file:
-                        check_credential_file(provider.name, provider.file)
-                        present = var.provider in keys
-                        used.setdefault(var.provider, {"required": True, "present": present})
-                        if present:
-                            files[provider.file] = keys[var.provider]
-                        elif not allow_missing:
-                            missing.append("%s (credential file %s from provider_keys.%s)"
-                                           % (where[4:], provider.file, var.provider))
+                    secret_values.setdefault(ref.name, given)
+            elif var.provider:
+                provider = registry.providers.get(var.provider)
+                if provider is not None and provider.file:
+                    check_credential_file(provider.name, provider.file)
+                    present = var.provider in keys
+                    used.setdefault(var.provider, {"required": True, "present": present})
+                    credentials.setdefault(provider.file, CredentialFile(
+                        path=provider.file, provider=provider.name,
+                        secret=SecretRef(name=provider.env or var.provider, kind="provider", source=provider.name,
+                                         given=present)))
+                    if present:
+                        file_values[provider.file] = keys[var.provider]
+                    elif not allow_missing:
+                        missing.append("%s (credential file %s from provider_keys.%s)"
+                                       % (where[4:], provider.file, var.provider))
             if value is None:
                 if not var.required:
                     continue
@@ -493,20 +494,22 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
                     how = var.source or "env.%s.%s" % (service, var.name)
                     missing.append("%s (set %s)" % (where[4:], how))
                     continue
-                value = "${%s}" % _placeholder(var, registry)
-                raw = True
-            if not raw:
-                if var.format == "json":
-                    check_json(value, where, var.secret)
-                value = _escape(value)
-            environment[var.name] = value
+                env.append(Value(name=var.name, value=None, origin="missing", secret=ref, format=var.format,
+                                 placeholder=_placeholder(var, registry)))
+                continue
+            if var.format == "json":
+                check_json(value, where, var.secret)
+            if ref is not None and ref.given:
+                env.append(Value(name=var.name, value=None, origin="secret", secret=ref, format=var.format))
+            else:  # a secret's default (the image's own, public) is a value like any other
+                env.append(Value(name=var.name, value=value, origin=origins.get(var.name, "image"), secret=ref,
+                                 format=var.format))
         image = str(references[service]) if references else image_prefix + img.image
-        services[names[service]] = _service(img, template, names[service], environment, by_role,
-                                            network_key, image, published, added_volumes.get(service, ()))
+        services.append(_service(img, template, names[service], tuple(env), by_role, image, published,
+                                 added_volumes.get(service, ())))
     if missing:
         raise RenderError("template %r: missing required values: %s" % (template.id, "; ".join(missing)))
 
-    net: Dict[str, Any] = {"name": service_prefix + template.network.name, "driver": template.network.driver}
     chosen_subnet = subnet if subnet is not None else template.network.subnet
     if chosen_subnet:
         if not isinstance(chosen_subnet, str):
@@ -515,59 +518,46 @@ def render(registry: Registry, template: Template, inputs: Inputs) -> Rendered:
             ipaddress.ip_network(chosen_subnet)
         except ValueError as exc:
             raise RenderError("subnet: %r is not a network address (%s)" % (chosen_subnet, exc)) from None
-        net["ipam"] = {"config": [{"subnet": chosen_subnet}]}
-    document: Dict[str, Any] = {"name": deployment, "services": services, "networks": {network_key: net}}
-    content = yaml_emit.dump(document, HEADER.format(deployment=deployment, template=template.id,
-                                                     generation=registry.generation, digest=registry.digest))
-    return Rendered(content=content, document=document, files=files, secret_values=result_secrets,
-                    secret_vars=secret_vars, missing=missing, providers=used,
-                    checksum=hashlib.sha1(content.encode("utf-8")).hexdigest())
+    network = NetworkSpec(key=template.network.name, name=service_prefix + template.network.name,
+                          driver=template.network.driver, subnet=chosen_subnet or None)
+    return Deployment(name=deployment, template=template.id, generation=registry.generation, digest=registry.digest,
+                      services=tuple(services), network=network, credential_files=tuple(credentials.values()),
+                      providers=used, secret_names=frozenset(secret_names),
+                      secret_values=secret_values, file_values=file_values)
 
 
-def _service(img: Image, template: Template, container: str, environment: Dict[str, str],
-             by_role: Mapping[str, str], network_key: str, image: str,
-             published: "Published", added_volumes: Sequence[str] = ()) -> Dict[str, Any]:
+def _secret_ref(var: EnvVar, registry: Registry, given: bool) -> SecretRef:
+    if var.provider:
+        return SecretRef(name=_placeholder(var, registry), kind="provider", source=var.provider, given=given)
+    return SecretRef(name=_placeholder(var, registry), kind="secret", source=var.secret_name or var.name, given=given)
+
+
+def _service(img: Image, template: Template, deployed: str, env: Tuple[Value, ...], by_role: Mapping[str, str],
+             image: str, published: "Published", added_volumes: Sequence[str] = ()) -> Service:
     ovr = template.override(img.service_name)
     unset = ovr.unset if ovr is not None else ()
-    svc: Dict[str, Any] = {"image": image}
-    if img.platform and "platform" not in unset:
-        svc["platform"] = _escape(img.platform)
-    svc["container_name"] = container
-    if img.restart and "restart" not in unset:
-        svc["restart"] = _escape(img.restart)
-    if img.command:
-        svc["command"] = [_escape(part) for part in img.command]
-    if environment:
-        svc["environment"] = environment
     labels = img.labels + (ovr.add_labels if ovr is not None else ())
-    if labels:
-        svc["labels"] = list(labels)
-    ports: Sequence[str] = published.ports.get(img.service_name, template.published_ports(img))
-    if ports:
-        svc["ports"] = [published.bind(spec, img.management_ports) for spec in ports]
+    specs: Sequence[str] = published.ports.get(img.service_name, template.published_ports(img))
+    ports = []
+    for spec in specs:
+        bound = published.bind(spec, img.management_ports)
+        match = _PORT_SPEC.fullmatch(spec)
+        ports.append(Port.parse(bound, management=bool(match and match.group("container") in img.management_ports)))
     volumes = list(img.volumes + (ovr.add_volumes if ovr is not None else ())) if "volumes" not in unset else []
     volumes += [v for v in added_volumes if v not in volumes]
-    if volumes:
-        svc["volumes"] = [_escape(v) for v in volumes]
-    if img.healthcheck is not None:
-        hc = img.healthcheck
-        check: Dict[str, Any] = {"test": [_escape(part) for part in hc.test]}
-        for key in ("interval", "timeout", "retries", "start_period"):
-            if getattr(hc, key) is not None:
-                value = getattr(hc, key)
-                check[key] = _escape(value) if isinstance(value, str) else value
-        svc["healthcheck"] = check
-    if img.depends_on:
-        deps: Dict[str, Any] = {}
-        for role, condition in img.depends_on:
-            target = by_role.get(role)
-            if target is None:
-                raise RenderError("template %r: image %r depends on a %s service, which the stack lacks"
-                                  % (template.id, img.key, role))
-            deps[target] = {"condition": condition}
-        svc["depends_on"] = deps
-    svc["networks"] = [network_key]
-    return svc
+    depends: List[Tuple[str, str]] = []
+    for role, condition in img.depends_on:
+        target = by_role.get(role)
+        if target is None:
+            raise RenderError("template %r: image %r depends on a %s service, which the stack lacks"
+                              % (template.id, img.key, role))
+        depends.append((target, condition))
+    return Service(name=img.service_name, deployed=deployed, role=img.role, image_key=img.key, image=image,
+                   platform=img.platform if "platform" not in unset else None,
+                   restart=img.restart if "restart" not in unset else None,
+                   command=img.command, env=env, labels=tuple(labels), ports=tuple(ports),
+                   mounts=tuple(Mount.parse(v) for v in volumes), healthcheck=img.healthcheck,
+                   depends_on=tuple(depends), resources=img.resources)
 
 
 def describe(document: Mapping[str, Any]) -> Dict[str, Any]:

@@ -263,6 +263,20 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Resources:
+    """CPU and memory an image's service may use (limits) and is guaranteed (reservations).
+
+    CPUs as a decimal count (``"0.5"``), memory with a unit suffix as Docker writes it (``"512M"``,
+    ``"2G"``). Engines that do not schedule (compose) ignore reservations.
+    """
+
+    cpus: Optional[str] = None
+    memory: Optional[str] = None
+    reserve_cpus: Optional[str] = None
+    reserve_memory: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Image:
     """A docker image the registry knows, with everything a service needs."""
 
@@ -299,6 +313,8 @@ class Image:
     probes: Optional[Tuple[Probe, ...]] = None
     #: compose labels, ``KEY=VALUE`` in list form (as the AVR examples write traefik's routing rules)
     labels: Tuple[str, ...] = ()
+    #: CPU and memory limits and reservations; None: the engine's defaults (no limit)
+    resources: Optional[Resources] = None
 
     @property
     def key(self) -> str:
