@@ -52,7 +52,7 @@ def emitters() -> Dict[str, Callable[[Any], Any]]:
             module = importlib.import_module(PACKAGE + name)
         except ImportError:
             continue
-        found[name] = getattr(module, "emit")
+        found[name] = module.emit
     return found
 
 
@@ -60,12 +60,30 @@ def medians_us(calls: Dict[str, Callable[[], Any]], rounds: int) -> Dict[str, fl
     """Median time of each call in microseconds; the calls are interleaved round by round, so a change of the
     machine's load during the run weighs on all of them alike."""
     samples: Dict[str, List[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
+    for _round in range(rounds):
         for name, call in calls.items():
             start = time.perf_counter()
             call()
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+
+
+def cases(registry: Any, tpl: Any, given: Any, found: Dict[str, Callable[[Any], Any]]) -> Dict[str, Callable[[], Any]]:
+    """The calls timed for one template: resolve, render(), and each emitter on one description."""
+    description = render_mod.resolve(registry, tpl, given)
+    calls: Dict[str, Callable[[], Any]] = {
+        "resolve": lambda: render_mod.resolve(registry, tpl, given),
+        "render": lambda: render_mod.render(registry, tpl, given),
+    }
+    for name, emit in found.items():
+        calls[name] = lambda emit=emit: emit(description)
+    return calls
+
+
+def line(first: List[str], row: Dict[str, float], names: List[str]) -> str:
+    cells = first + ["%.0f" % row["resolve"], "%.0f" % row["render"]] + ["%.0f" % row[n] for n in names]
+    cells += ["%.2f" % (row[n] / row["compose"]) for n in names if n != "compose"]
+    return "| " + " | ".join(cells) + " |"
 
 
 def main() -> int:
@@ -84,22 +102,11 @@ def main() -> int:
         for tid in sorted(registry.templates):
             tpl = registry.templates[tid]
             given = inputs(registry, tpl, "full")
-            description = render_mod.resolve(registry, tpl, given)
-            calls: Dict[str, Callable[[], Any]] = {
-                "resolve": lambda: render_mod.resolve(registry, tpl, given),
-                "render": lambda: render_mod.render(registry, tpl, given),
-            }
-            for name, emit in found.items():
-                calls[name] = lambda emit=emit: emit(description)
-            row = medians_us(calls, args.rounds)
+            row = medians_us(cases(registry, tpl, given, found), args.rounds)
             for key, value in row.items():
                 totals[key] += value
-            cells = [version, tid, "%.0f" % row["resolve"], "%.0f" % row["render"]] \
-                + ["%.0f" % row[n] for n in names] + ["%.2f" % (row[n] / row["compose"]) for n in names if n != "compose"]
-            print("| " + " | ".join(cells) + " |")
-    cells = ["all", "sum", "%.0f" % totals["resolve"], "%.0f" % totals["render"]] \
-        + ["%.0f" % totals[n] for n in names] + ["%.2f" % (totals[n] / totals["compose"]) for n in names if n != "compose"]
-    print("| " + " | ".join(cells) + " |")
+            print(line([version, tid], row, names))
+    print(line(["all", "sum"], totals, names))
     print("\nrounds per cell: %d; python %s" % (args.rounds, sys.version.split()[0]))
     return 0
 

@@ -63,7 +63,7 @@ _CONTAINER_ONLY = re.compile(r"(?P<container>[0-9]+(?:-[0-9]+)?)(?P<proto>/(?:tc
 def _range(text: str) -> Tuple[int, int]:
     if not text:
         return 0, -1
-    start, _, end = text.partition("-")
+    start, _sep, end = text.partition("-")
     return int(start), int(end or start)
 
 
@@ -108,7 +108,8 @@ class Port:
                    address=address.strip("[]") if address else None, management=management)
 
 
-_MOUNT_MODE = re.compile(r"^(?:ro|rw|z|Z|cached|delegated|consistent|nocopy)(?:,(?:ro|rw|z|Z|cached|delegated|consistent|nocopy))*$")
+_MOUNT_OPTION = r"(?:ro|rw|z|Z|cached|delegated|consistent|nocopy)"
+_MOUNT_MODE = re.compile(r"^%s(?:,%s)*$" % (_MOUNT_OPTION, _MOUNT_OPTION))
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,10 @@ class Mount:
 
     @classmethod
     def parse(cls, spec: str) -> "Mount":
-        source, _, rest = spec.partition(":")
+        source, _sep, rest = spec.partition(":")
         target, mode = rest, ""
         if ":" in rest:
-            head, _, tail = rest.rpartition(":")
+            head, _sep, tail = rest.rpartition(":")
             if _MOUNT_MODE.match(tail):
                 target, mode = head, tail
         kind = "project" if source.startswith(".") else "host" if source.startswith("/") else "volume"

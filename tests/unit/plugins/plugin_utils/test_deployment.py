@@ -26,7 +26,7 @@ def _openai(**kwargs):
     base = dict(deployment="d1", provider_keys={"openai": "sk-marker-0001", "deepgram": "dg-marker-0002"},
                 secrets={"AMI_PASSWORD": "password"})
     base.update(kwargs)
-    return registry, tpl, resolve(registry, tpl, Inputs(**base))
+    return resolve(registry, tpl, Inputs(**base))
 
 
 @pytest.mark.parametrize("version,tid", CASES)
@@ -50,8 +50,8 @@ def test_compose_is_emitted_from_the_description_alone(version, tid, variant):
 
 
 def test_each_value_names_the_layer_it_comes_from():
-    registry, tpl, deployment = _openai(env={"avr-core": {"INTERRUPT_LISTENING": "true"}},
-                                        stored_env={"avr-asr-deepgram": {"SPEECH_RECOGNITION_LANGUAGE": "it-IT"}})
+    deployment = _openai(env={"avr-core": {"INTERRUPT_LISTENING": "true"}},
+                         stored_env={"avr-asr-deepgram": {"SPEECH_RECOGNITION_LANGUAGE": "it-IT"}})
     core = deployment.service("avr-core")
     assert core.value("ASR_URL").origin == "wiring"
     assert core.value("ASR_URL").value.startswith("http://avr-asr-deepgram:")
@@ -80,7 +80,7 @@ def test_a_missing_value_is_a_placeholder_and_a_missing_secret_a_reference_not_g
 
 
 def test_ports_and_mounts_are_structured():
-    _, _, deployment = _openai(publish_address="192.0.2.10", management_address="127.0.0.1")
+    deployment = _openai(publish_address="192.0.2.10", management_address="127.0.0.1")
     asterisk = next(svc for svc in deployment.services if svc.role == "asterisk")
     by_container = {port.container: port for port in asterisk.ports}
     rtp = next(port for port in asterisk.ports if port.protocol == "udp")
