@@ -68,3 +68,18 @@ def docker_compose() -> list:
     proc = subprocess.run(cmd + ["version", "--short"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, "docker compose v2 is required (run .ci/provision-docker.sh): %s" % proc.stderr
     return cmd
+
+
+@pytest.fixture(scope="session")
+def swarm(docker_compose) -> str:
+    """This machine's Docker engine as a single-node Swarm manager (``docker swarm init`` on 127.0.0.1 when it is
+    not one yet; several test workers may race to do it, so the state is read again after a failed init)."""
+    def state() -> str:
+        proc = subprocess.run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"],
+                              capture_output=True, text=True, check=False)
+        return proc.stdout.strip()
+    if state() != "active true":
+        subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], capture_output=True, text=True,
+                       check=False)
+    assert state() == "active true", "this Docker engine is not a Swarm manager: %s" % state()
+    return "127.0.0.1"
