@@ -44,20 +44,20 @@ PLAY = """
 """
 
 
-def stack_file(path: Path, version: str) -> str:
+def stack_file(path: Path, version: str, faults: str = "v1.1.0=exit") -> str:
     path.write_text("""version: "3.8"
 services:
   core:
     image: %s
     environment:
-      STANDIN_FAULTS: "v1.1.0=exit"
+      STANDIN_FAULTS: "%s"
       PORT: "5001"
     deploy:
       replicas: 1
       update_config: {failure_action: rollback, monitor: 5s, order: stop-first}
       rollback_config: {order: stop-first}
       restart_policy: {condition: any, delay: 1s}
-""" % (CORE % version))
+""" % (CORE % version, faults))
     return str(path)
 
 
@@ -117,5 +117,9 @@ def test_a_first_deployment_that_crashes_fails_on_its_failed_task(tmp_path, coll
         # judged on the failed task, not after the timeout
         assert verdict["services"]["core"]["reason"].startswith("task %s_core.1 failed: " % stack), verdict["msg"]
         assert verdict["services"]["core"]["update_state"] is None
+        # a task that runs, then exits within the stability window, fails too (without the window it would pass)
+        flap = gate(tmp_path, collections_path, stack + "-flap",
+                    stack_file(tmp_path / "flap.yml", "v1.0.0", "v1.0.0=exit-after:2"), {"core": CORE % "v1.0.0"})
+        assert flap["passed"] is False and flap["failed_services"] == ["core"], flap["msg"]
     finally:
-        remove(stack)
+        remove(stack, stack + "-flap")
