@@ -587,8 +587,25 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                              "description": ["Deployment (compose project) name; defaults to the template id."]},
         "stack_project_dir": {"type": "path",
                               "description": ["Project directory on the host; defaults to /srv/avr/<deployment>."]},
+        "stack_engine": {"type": "str", "default": "compose", "choices": ["compose", "swarm"],
+                         "description": [
+                             "What runs the deployment: V(compose), Docker Compose on the host (the compose file "
+                             "C(docker-compose.yml)), or V(swarm), Docker Swarm (the stack file C(docker-stack.yml), "
+                             "deployed with community.docker.docker_stack from a Swarm manager, judged by "
+                             "M(voiceops.avr.swarm_gate)).",
+                             "With V(swarm), provider keys and secrets are Swarm secrets with versioned names, never "
+                             "in the stack file; the target needs the Python packages C(jsondiff) and C(PyYAML) "
+                             "(community.docker.docker_stack's requirements) and the Docker CLI.",
+                             "Tenants (O(stack_tenants)) run on V(compose) only."]},
+        "stack_swarm_placement": {"type": "str", "default": "",
+                                  "description": [
+                                      "With O(stack_engine=swarm): the node (C(node.hostname)) that runs the services "
+                                      "which publish SIP/RTP in host mode or mount host files; empty: a manager "
+                                      "node."]},
         "stack_state": {"type": "str", "default": "present", "choices": ["present", "absent"],
-                        "description": ["V(absent) stops and removes the containers and the network."]},
+                        "description": ["V(absent) stops and removes the containers and the network (with "
+                                        "O(stack_engine=swarm): the stack's services, networks, secrets and "
+                                        "configs)."]},
         "stack_purge": {"type": "bool", "default": False,
                         "description": ["With O(stack_state=absent), also delete the project directory."]},
         "stack_provider_keys": {"type": "dict", "default": {}, "no_log": True,
@@ -645,7 +662,7 @@ def argument_specs(registries: Sequence[Registry]) -> str:
     options.update(RELEASE_OPTIONS)
     options.update(tenant_options(options))
     rollback_options = {name: options[name] for name in (
-        "stack_deployment", "stack_project_dir", "stack_pull", "stack_wait", "stack_wait_timeout",
+        "stack_deployment", "stack_project_dir", "stack_engine", "stack_pull", "stack_wait", "stack_wait_timeout",
         "stack_log_lines")}
     rollback_options.update(RELEASE_OPTIONS)
     rollback_options["stack_rollback_release"] = {

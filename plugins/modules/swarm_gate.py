@@ -50,6 +50,13 @@ options:
         lacks fails.
     type: dict
     default: {}
+  restoring:
+    description:
+      - The deploy put an earlier release back (a rollback). Swarm may have rolled a failed update back to that
+        release on its own already; its update state then stays C(rollback_completed) until the next update, and
+        such a service is judged like one whose update completed (its tasks must run and be stable), not failed.
+    type: bool
+    default: false
   window:
     description: Seconds the running tasks of each service must stay the same (none replaced, none failed).
     type: float
@@ -192,6 +199,7 @@ class Gate(object):
         self.stack = params["stack"]
         self.images = params["images"]
         self.window = params["window"]
+        self.restoring = params["restoring"]
         self.started = time.time()
         self.created = {}  # task id -> CreatedAt
         self.why = {}  # service -> Swarm's first message about its rollback
@@ -240,6 +248,8 @@ class Gate(object):
             desired = len([t for t in tasks if t.get("DesiredState") == "Running"]) or 1
         entry = self.result.setdefault(name, {})
         entry.update(update_state=state, image=image, running=len(running), desired=desired)
+        if self.restoring and state == "rollback_completed":
+            state = "completed"  # Swarm went back to the spec this deploy restores
         if state in ROLLED_BACK:
             # Swarm's message says why while it rolls back; once done it only says "rollback completed"
             why = self.why.setdefault(name, status.get("Message") or state)
@@ -313,6 +323,7 @@ def main():
         argument_spec={
             "stack": {"type": "str", "required": True},
             "images": {"type": "dict", "default": {}},
+            "restoring": {"type": "bool", "default": False},
             "window": {"type": "float", "default": 12},
             "timeout": {"type": "float", "default": 120},
             "interval": {"type": "float", "default": 1},
