@@ -58,9 +58,9 @@ HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm) for docker stac
 
 #: Where a variable's secret is mounted in the container (Swarm's own default folder).
 SECRETS_DIR = "/run/secrets"
-#: The project folders holding the files the stack's secrets and configs are created from (mode 0600), one
-#: file per version: Swarm refuses to change an existing secret or config, so the file a stack file names
-#: must keep its content for as long as a release may deploy that stack file again.
+#: The project folders holding the files the stack's secrets and configs are created from (mode 0600), one per
+#: reference or configuration file (``secret_file``, ``config_file``). Swarm refuses to change an existing secret
+#: or config, so a stack file must be deployed with the files it was rendered with: they belong to its release.
 SECRET_FILES_DIR = "swarm/secrets"
 CONFIG_FILES_DIR = "swarm/configs"
 #: Swarm refuses longer names of secrets and configs.
@@ -153,7 +153,9 @@ class _Objects:
         version = secret_version(self.version_key, base, value)
         key = "%s_%s" % (key_text(base), version)
         if key not in self.secrets:
-            source = "%s/%s" % (SECRET_FILES_DIR, key)
+            source = secret_file(base)
+            if source in self.files:  # another value under the same reference (two images' defaults)
+                source = "%s_%s" % (source, version)
             name = object_name(self.deployment.name, key_text(base), version)
             self.secrets[key] = {"name": name, "file": "./" + source}
             self.files[source] = value
@@ -164,12 +166,22 @@ class _Objects:
         version = config_version(text)
         key = "%s_%s" % (key_text(path), version)
         if key not in self.configs:
-            source = "%s/%s" % (CONFIG_FILES_DIR, key)
+            source = config_file(path)
             name = object_name(self.deployment.name, key_text(path), version)
             self.configs[key] = {"name": name, "file": "./" + source}
             self.files[source] = text
             self.config_sources[name] = source
         return key
+
+
+def secret_file(base: str) -> str:
+    """The project file a secret of reference (or configuration path) ``base`` is created from."""
+    return "%s/%s" % (SECRET_FILES_DIR, key_text(base))
+
+
+def config_file(path: str) -> str:
+    """The project file the config of configuration file ``path`` is created from."""
+    return "%s/%s" % (CONFIG_FILES_DIR, key_text(path))
 
 
 def _holds_secret(text: str, values: Sequence[str]) -> bool:
@@ -381,4 +393,5 @@ def emit(deployment: Deployment, configs: Optional[Mapping[str, str]] = None, ve
                     checksum=hashlib.sha1(content.encode("utf-8")).hexdigest(), deployment=deployment)
 
 
-__all__ = ["emit", "Rendered", "SwarmError", "HEADER", "VERSION", "SECRET_FILES_DIR", "secret_version"]
+__all__ = ["emit", "Rendered", "SwarmError", "HEADER", "VERSION", "SECRET_FILES_DIR", "CONFIG_FILES_DIR", "secret_file",
+           "config_file", "secret_version"]

@@ -104,9 +104,9 @@ def test_every_template_is_a_v3_stack_file(version: str, template_id: str, varia
     assert "conf-marker" not in rendered.content
     for key, entry in doc.get("secrets", {}).items():
         assert entry["name"].startswith(deployment.name + "_") and len(entry["name"]) <= 64
-        assert entry.get("external") is True or entry["file"] == "./%s/%s" % (swarm.SECRET_FILES_DIR, key)
+        assert entry.get("external") is True or entry["file"].startswith("./%s/" % swarm.SECRET_FILES_DIR)
     for key, entry in doc.get("configs", {}).items():
-        assert entry["file"] == "./%s/%s" % (swarm.CONFIG_FILES_DIR, key)
+        assert entry["file"].startswith("./%s/" % swarm.CONFIG_FILES_DIR)
         assert "conf-marker" not in rendered.files[entry["file"][2:]], "a config with a secret is a secret"
     assert set(rendered.files) == {e["file"][2:] for kind in ("secrets", "configs")
                                    for e in doc.get(kind, {}).values() if "file" in e}
