@@ -32,6 +32,7 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.action import (
     registry_secret_vars, with_shared_env,
 )
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.tags import ENVIRONMENTS
+from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import swarm as swarm_emitter
 from ansible_collections.voiceops.avr.plugins.plugin_utils.references import image_references
 from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
     Inputs, check_credential_file, check_name, describe, mount_path, render, services_mounting,
@@ -40,6 +41,10 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.render import (
 HIDDEN = "(credential file: content hidden)\n"
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
 _ALNUM = string.ascii_letters + string.digits
+#: The file each engine runs a deployment from, by default, and the mode it gets by default (a stack file
+#: holds no secret value).
+ENGINE_FILES = {"compose": (layout.COMPOSE_FILE, "0600"), "swarm": (layout.STACK_FILE, "0644")}
+_VERSION_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 class ActionModule(StackAction):
@@ -54,14 +59,16 @@ class ActionModule(StackAction):
         "publish_address": {"type": "str"},
         "management_address": {"type": "str"},
         "allow_missing": {"type": "bool", "default": False},
-        "compose_file": {"type": "str", "default": layout.COMPOSE_FILE},
+        "engine": {"type": "str", "default": "compose", "choices": sorted(ENGINE_FILES)},
+        "placement": {"type": "str"},
+        "compose_file": {"type": "str"},
         "tag": {"type": "str"},
         "tags": {"type": "dict", "default": {}},
         "digests": {"type": "dict", "default": {}},
         "keep_digests": {"type": "bool", "default": False},
         "tag_environment": {"type": "str", "default": "dev", "choices": list(ENVIRONMENTS)},
         "registry_digest": {"type": "str"},
-        "mode": {"type": "raw", "default": "0600"},
+        "mode": {"type": "raw"},
         "kept_secrets": {"type": "list", "elements": "str", "default": []},
         "config_files": {"type": "dict", "default": {}},
         "mount_files": {"type": "list", "elements": "str", "default": []},
@@ -98,6 +105,11 @@ class ActionModule(StackAction):
              prefetched: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """Render from ``registry`` and write; ``snapshot_name``: a snapshot to read on the target and render
         from instead; ``prefetched``: what an earlier pass inspected (reused when it covers this pass)."""
+        args = engine_defaults(args)
+        swarm = args["engine"] == "swarm"
+        if swarm and args["observe"]:
+            raise AnsibleActionFail("observe: not available with engine swarm (it compares the containers of a compose "
+                                    "project); leave it out")
         registry, template, stack_plan = self.resolve(args, registry)
         env = with_shared_env(stack_plan, args["shared_env"], args["env"])
         if args["registry_digest"] and args["registry_digest"] != registry.digest:
@@ -149,6 +161,9 @@ class ActionModule(StackAction):
             read.append(snapshot_name)
         if args["snapshot"]:
             names.append(layout.REGISTRY_SNAPSHOT)
+        if swarm:
+            names += [layout.SWARM_KEY] + _swarm_files(registry, stack_plan, sorted(config_sources))
+            read.append(layout.SWARM_KEY)
         if kept:
             names.append(layout.CREDENTIALS_FILE)
             read.append(layout.CREDENTIALS_FILE)
@@ -230,10 +245,20 @@ class ActionModule(StackAction):
         out["gate"] = gate_data(rendered.document, stack_plan.images, out["services"])
         out["port_needs"] = port_needs(template)
 
-        wanted = self._wanted(rendered, args, compose_file)
         configs = {name: self._config_text(src, name, task_vars, secrets, roles, deployment)
                    for name, src in sorted(config_sources.items())}
         owner = {"owner": args["owner"], "group": args["group"]}
+        main = rendered
+        if swarm:  # the engine step: the stack file from the same description, and what its secrets are made of
+            check_project_file(info[layout.SWARM_KEY], directory, layout.SWARM_KEY)
+            version_key = _version_key(info[layout.SWARM_KEY], directory)
+            main = swarm_emitter.emit(rendered.deployment, configs, version_key=bytes.fromhex(version_key),
+                                      placement=args["placement"], secret_texts=sorted(secrets.values()))
+            out["checksum"] = main.checksum
+            out["swarm"] = _stack_summary(main)
+        wanted = self._wanted(main, args, compose_file)
+        if swarm:
+            wanted.append(dict(name=layout.SWARM_KEY, content=version_key + "\n", mode="0600", secret=True, **owner))
         wanted += [dict(name=name, content=text, mode="0600", secret=True, **owner) for name, text in configs.items()]
         if kept:
             wanted.append(dict(name=layout.CREDENTIALS_FILE, content=_credentials_text(kept_values), mode="0600",
@@ -242,6 +267,7 @@ class ActionModule(StackAction):
             wanted.append(dict(name=layout.REGISTRY_SNAPSHOT, content=registry.snapshot_text(), mode="0644",
                                secret=False, **owner))
         for spec in wanted:
+            info.setdefault(spec["name"], {})  # a file no inspect could foresee (see _swarm_files) is written
             check_project_file(info[spec["name"]], directory, spec["name"])
         pending = [spec for spec in wanted
                    if info[spec["name"]].get("checksum") != _sha1(spec["content"])
@@ -250,8 +276,9 @@ class ActionModule(StackAction):
                     if not info[name].get("exists")]
         missing_dirs = [name for name in directories if not info[name].get("exists")]
         out["release_files"] = sorted(sorted(configs) + ([layout.CREDENTIALS_FILE] if kept else [])
-                                      + ([layout.REGISTRY_SNAPSHOT] if args["snapshot"] else []))
-        out["release"] = _release_state(release, rendered.checksum, info, out["release_files"], wanted)
+                                      + ([layout.REGISTRY_SNAPSHOT] if args["snapshot"] else [])
+                                      + (sorted(main.files) if swarm else []))
+        out["release"] = _release_state(release, main.checksum, info, out["release_files"], wanted)
         changed_files = [spec["name"] for spec in pending if spec["name"] != compose_file]
         out["restart"] = services_mounting(out["mounts"], changed_files)
         out["record"] = _record(out, args, inputs, references)
@@ -269,7 +296,7 @@ class ActionModule(StackAction):
         if written.get("backup_files"):
             out["backup_file"] = written["backup_files"].get(compose_file)
         if diff_mode and out["changed"]:
-            out["diff"] = self._diff(info, wanted, rendered, secret_vars, directory)
+            out["diff"] = self._diff(info, wanted, main, secret_vars, directory)
         return out
 
     def _config_text(self, source: str, name: str, task_vars: Dict[str, Any], secrets: Dict[str, str],
@@ -293,7 +320,10 @@ class ActionModule(StackAction):
 
     def _wanted(self, rendered: Any, args: Dict[str, Any], compose_file: str) -> List[Dict[str, Any]]:
         """The files to write for ``rendered``; refuses a readable mode for a file holding secrets."""
-        holds_secrets = bool(rendered.secret_values or rendered.files)
+        if isinstance(rendered, swarm_emitter.Rendered):
+            holds_secrets = rendered.holds_secrets  # its secrets are in the files of ``rendered.files``
+        else:
+            holds_secrets = bool(rendered.secret_values or rendered.files)
         check_file_mode(args["mode"], holds_secrets, compose_file)
         owner = {"owner": args["owner"], "group": args["group"]}
         wanted = [dict(name=compose_file, content=rendered.content, mode=args["mode"], secret=holds_secrets, **owner)]
@@ -362,9 +392,55 @@ def _managed(source: str, path: str) -> str:
     return time.strftime(text, time.localtime(os.stat(path).st_mtime))
 
 
+def engine_defaults(args: Dict[str, Any]) -> Dict[str, Any]:
+    """``args`` with the engine's defaults of ``compose_file`` and ``mode`` where they are not given."""
+    name, mode = ENGINE_FILES[args.get("engine") or "compose"]
+    return dict(args, engine=args.get("engine") or "compose", compose_file=args.get("compose_file") or name,
+                mode=mode if args.get("mode") is None else args["mode"])
+
+
+def _version_key(info: Mapping[str, Any], directory: str) -> str:
+    """The deployment's key of its secret versions (``swarm/version.key``, made here when it has none)."""
+    if not info.get("exists"):
+        return secrets_module.token_hex(32)
+    text = (info.get("content") or "").strip()
+    if not _VERSION_KEY.fullmatch(text):
+        raise AnsibleActionFail("%s/%s: not a key of secret versions (64 hexadecimal digits); remove it, and every "
+                                "Swarm secret of the deployment gets a new name" % (directory, layout.SWARM_KEY))
+    return text
+
+
+def _swarm_files(registry: Any, stack_plan: Any, config_paths: List[str]) -> List[str]:
+    """The files the stack's secrets and configs are made of, as far as the registry foresees them: one per
+    secret reference of the stack's images and per configuration file (a secret or a config)."""
+    refs = set()
+    for img in stack_plan.images:
+        for var in img.env:
+            provider = registry.providers.get(var.provider or "")
+            if var.secret:
+                refs.add(provider.env if provider is not None and provider.env else var.secret_name or var.name)
+            elif provider is not None and provider.file:
+                refs.add(provider.env or provider.name)
+    files = {swarm_emitter.secret_file(ref) for ref in refs}
+    for path in config_paths:
+        files |= {swarm_emitter.secret_file(path), swarm_emitter.config_file(path)}
+    return sorted(files)
+
+
+def _stack_summary(stack: Any) -> Dict[str, Any]:
+    """What the stack creates in Swarm (never a value): services, secrets and configs by name."""
+    doc = stack.document
+    return {"services": list(doc["services"]),
+            "secrets": sorted(name for name, path in stack.secrets.items() if path),
+            "external_secrets": sorted(name for name, path in stack.secrets.items() if not path),
+            "configs": sorted(stack.configs),
+            "networks": sorted(doc["networks"]),
+            "file_only": {service: list(names) for service, names in stack.file_only.items()}}
+
+
 def _compose_file(name: str) -> str:
     if not _FILE_NAME.fullmatch(name) or name in (".", "..") \
-            or (name != layout.COMPOSE_FILE and layout.reserved(name)):
+            or (name not in layout.MAIN_FILES and layout.reserved(name)):
         raise AnsibleActionFail("compose_file: %r must be a plain file name (letters, digits, '.', '_', '-') "
                                 "that the project directory does not use otherwise" % name)
     return name
@@ -493,6 +569,9 @@ def _record(out: Mapping[str, Any], args: Mapping[str, Any], inputs: Inputs,
     }
     if args["volumes"]:
         record["inputs"]["volumes"] = args["volumes"]
+    if args["engine"] != "compose":  # a compose deployment's record reads as before engines existed
+        record["engine"] = args["engine"]
+        record["inputs"].update(engine=args["engine"], placement=args["placement"])
     return record
 
 

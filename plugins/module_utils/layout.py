@@ -10,6 +10,9 @@ Shared by the target modules (``project_files``, ``release``) and the controller
 
     <project_dir>/
       docker-compose.yml        the compose file (its name may be chosen per task)
+      docker-stack.yml          the stack file, for a deployment on Docker Swarm (engine swarm)
+      swarm/                    what the stack's Swarm secrets and configs are created from (secrets/,
+                                configs/, one file per version) and the key of the secret versions
       environment.json          the non-secret settings (voice_env)
       .credentials.json         the AMI/ARI credentials the role generates
       registry.json             the snapshot of the registry the compose file was rendered with
@@ -26,6 +29,9 @@ import os
 import re
 
 COMPOSE_FILE = "docker-compose.yml"
+STACK_FILE = "docker-stack.yml"
+SWARM_DIR = "swarm"
+SWARM_KEY = SWARM_DIR + "/version.key"
 ENV_FILE = "environment.json"
 CREDENTIALS_FILE = ".credentials.json"
 REGISTRY_SNAPSHOT = "registry.json"
@@ -38,7 +44,10 @@ RELEASE_META = "release.json"
 RELEASES_LOCK = ".lock"
 
 #: Top-level names of the project directory that the collection owns (files or directories).
-RESERVED = (COMPOSE_FILE, ENV_FILE, CREDENTIALS_FILE, REGISTRY_SNAPSHOT, ASTERISK_DIR, RELEASES, CURRENT)
+RESERVED = (COMPOSE_FILE, ENV_FILE, CREDENTIALS_FILE, REGISTRY_SNAPSHOT, ASTERISK_DIR, RELEASES, CURRENT, STACK_FILE,
+            SWARM_DIR)
+#: The names the file a deployment is run from takes by default (per engine: compose, swarm).
+MAIN_FILES = (COMPOSE_FILE, STACK_FILE)
 
 #: What ``tempfile.mkstemp`` adds to a temporary file's prefix (8 characters of this alphabet).
 _TEMP_SUFFIX = r"[a-z0-9_]{8}"

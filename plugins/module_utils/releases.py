@@ -352,7 +352,7 @@ class ReleaseStore(object):
         where = "%s/%s" % (source, META)
         names = [meta.get("compose_file", self.compose_file)]
         if not isinstance(names[0], str) or "/" in names[0] or not layout.plain_relative(names[0]) \
-                or (names[0] != layout.COMPOSE_FILE and layout.reserved(names[0])):
+                or (names[0] not in layout.MAIN_FILES and layout.reserved(names[0])):
             raise ReleaseError("%s: compose_file %r is not a plain file name of the project; refusing to "
                                "restore release %s" % (where, names[0], release))
         if os.path.isfile(os.path.join(source, ENV_FILE)):
