@@ -74,7 +74,7 @@ MANAGED_BY = "voiceops.avr"
 PART_OF = "agent-voice-response"
 ANNOTATION = "voiceops.avr/"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -124,7 +124,7 @@ def config_key(path: str) -> str:
     return path.replace("/", "-")
 
 
-def check_dns_label(value: str, where: str, pattern: "re.Pattern[str]" = _DNS_LABEL) -> str:
+def check_dns_label(value: str, where: str, pattern: "re.Pattern[str]" = DNS_LABEL) -> str:
     if len(value) > 63 or not pattern.fullmatch(value):
         first = "a letter" if pattern is _SERVICE_NAME else "a letter or digit"
         raise EmitError("%s: %r is not a Kubernetes name (lower case letters, digits and '-', starting with %s and "
