@@ -47,7 +47,8 @@ def tree(root: Path) -> Dict[str, Tuple[int, int, float]]:
             for p in sorted(root.rglob("*"))}
 
 
-def run(tmp: Path, collections_path: Path, *args: str, **overrides: Any) -> Tuple["subprocess.CompletedProcess[str]", Any]:
+def run(tmp: Path, collections_path: Path, *args: str,
+        **overrides: Any) -> Tuple["subprocess.CompletedProcess[str]", Any]:
     project = tmp / "project"
     manifests_args = {
         "template": "openai", "deployment": "support", "project_dir": str(project),

@@ -176,7 +176,8 @@ def test_a_public_default_of_a_secret_is_still_a_reference() -> None:
 
 def test_secret_config_files_are_referenced_never_written() -> None:
     deployment, manifests, _given = emitted("2026.06", "openai", "full")
-    config = next(r for r in manifests.resources if r["kind"] == "ConfigMap" and r["metadata"]["name"].endswith("-config"))
+    config = next(r for r in manifests.resources
+                  if r["kind"] == "ConfigMap" and r["metadata"]["name"].endswith("-config"))
     assert "asterisk-conf-pjsip.conf" in config["data"]
     assert not any(key.endswith(SECRET_CONFIGS) for key in config["data"])
     asterisk = next(r for r in manifests.resources if r["kind"] == "Deployment"
@@ -258,7 +259,8 @@ def test_a_changed_config_file_rolls_only_the_pods_that_mount_it() -> None:
 
 def test_probes_resources_platform_and_pull_secrets() -> None:
     deployment, manifests, _given = emitted("2025.09", "app", "full")
-    db = next(r for r in manifests.resources if r["kind"] == "Deployment" and r["metadata"]["name"] == "gold-avr-app-db")
+    db = next(r for r in manifests.resources
+              if r["kind"] == "Deployment" and r["metadata"]["name"] == "gold-avr-app-db")
     container = db["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"] == {"exec": {"command": ["mysqladmin", "ping", "-h", "localhost"]},
                                            "timeoutSeconds": 20, "failureThreshold": 10}
@@ -274,7 +276,8 @@ def test_probes_resources_platform_and_pull_secrets() -> None:
               and r["metadata"]["name"] == "gold-avr-app-db")
     assert db["spec"]["template"]["spec"]["containers"][0]["resources"] == {
         "limits": {"cpu": "0.5", "memory": "512Mi"}, "requests": {"cpu": "0.25", "memory": "1Gi"}}
-    assert db["spec"]["template"]["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64"}
+    assert db["spec"]["template"]["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux",
+                                                               "kubernetes.io/arch": "arm64"}
     for k8s in VERSIONS:
         validate(db, k8s)
     broken = replace(sized, services=tuple(replace(svc, resources=Resources(memory="lots")) for svc in sized.services))
