@@ -297,6 +297,14 @@ def test_names_kubernetes_refuses_fail_in_one_line() -> None:
                        Inputs(deployment="ok", service_prefix="9x", allow_missing=True))
     with pytest.raises(kubernetes.EmitError, match=r"^service_prefix \(service avr-core\): '9x-avr-core' is not"):
         kubernetes.emit(prefixed)
+    plain = resolve(registry, registry.templates["openai"], Inputs(deployment="ok", allow_missing=True))
+    for options, message in ((kubernetes.Options(volume_size="lots"),
+                              "volume_size: 'lots' is not a storage size like '1Gi' or '500Mi'"),
+                             (kubernetes.Options(image_pull_secrets=("Pull_Me",)),
+                              "image_pull_secrets: 'Pull_Me' is not a Kubernetes name")):
+        with pytest.raises(kubernetes.EmitError) as caught:
+            kubernetes.emit(plain, options=options)
+        assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
     with pytest.raises(kubernetes.EmitError, match=r"^namespace: 'Prod' is not a Kubernetes name"):
         kubernetes.emit(resolve(registry, registry.templates["openai"], Inputs(deployment="ok", allow_missing=True)),
                         options=kubernetes.Options(namespace="Prod"))
