@@ -81,6 +81,7 @@ _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
 _MEMORY = re.compile(r"^([0-9]+)([bkmgBKMG]?)$")
 _CPUS = re.compile(r"^[0-9]+(?:\.[0-9]{1,3})?$")
+_STORAGE = re.compile(r"^[1-9][0-9]*(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 
 
 class EmitError(RegistryError):
@@ -265,6 +266,8 @@ class _Emitter:
         self.namespace = check_dns_label(options.namespace, "namespace") if options.namespace else deployment.name
         for name in options.image_pull_secrets:
             check_dns_label(name, "image_pull_secrets")
+        if not _STORAGE.fullmatch(str(options.volume_size)):
+            raise EmitError("volume_size: %r is not a storage size like '1Gi' or '500Mi'" % (options.volume_size,))
         self.secrets_name = deployment.name + "-secrets"
         self.files_name = deployment.name + "-files"
         self.values_name = deployment.name + "-values"
