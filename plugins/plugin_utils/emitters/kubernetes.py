@@ -81,6 +81,8 @@ _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
 _MEMORY = re.compile(r"^([0-9]+)([bkmgBKMG]?)$")
 _CPUS = re.compile(r"^[0-9]+(?:\.[0-9]{1,3})?$")
+#: Docker's spellings of an architecture -> the Go name the kubernetes.io/arch node label uses
+ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm", "i386": "386"}
 _STORAGE = re.compile(r"^[1-9][0-9]*(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 
 
@@ -432,9 +434,10 @@ class _Emitter:
             pod["dnsPolicy"] = "ClusterFirstWithHostNet"
         if svc.platform:
             os_name, _slash, rest = svc.platform.partition("/")
-            selector = {"kubernetes.io/os": os_name}
+            selector = {"kubernetes.io/os": os_name.lower()}
             if rest:
-                selector["kubernetes.io/arch"] = rest.split("/", 1)[0]
+                arch = rest.split("/", 1)[0].lower()
+                selector["kubernetes.io/arch"] = ARCH_ALIASES.get(arch, arch)
             pod["nodeSelector"] = selector
         if self.options.image_pull_secrets:
             pod["imagePullSecrets"] = [{"name": name} for name in self.options.image_pull_secrets]

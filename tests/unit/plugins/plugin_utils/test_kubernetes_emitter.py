@@ -280,6 +280,9 @@ def test_probes_resources_platform_and_pull_secrets() -> None:
                                                                "kubernetes.io/arch": "arm64"}
     for k8s in VERSIONS:
         validate(db, k8s)
+    docker_spelling = replace(sized, services=tuple(replace(svc, platform="linux/x86_64") for svc in sized.services))
+    assert {r["spec"]["template"]["spec"]["nodeSelector"]["kubernetes.io/arch"]
+            for r in kubernetes.emit(docker_spelling).resources if r["kind"] == "Deployment"} == {"amd64"}
     broken = replace(sized, services=tuple(replace(svc, resources=Resources(memory="lots")) for svc in sized.services))
     with pytest.raises(kubernetes.EmitError, match=r"^images\.app/avr-app\.resources\.memory: 'lots' is not a memory"):
         kubernetes.emit(broken)
