@@ -151,3 +151,18 @@ def test_bad_input_fails_in_one_line_and_changes_nothing(tmp_path: Path, collect
         assert fatal and message in fatal[-1], (message, proc.stdout[-3000:])
         assert tree(project) == before, overrides
         no_secret(proc.stdout, proc.stderr)
+
+
+def test_a_deployment_keeps_the_generation_its_manifests_name(tmp_path: Path, collections_path: Path) -> None:
+    """The manifests file's header names the registry generation; a later task that names none keeps it."""
+    proc, result = run(tmp_path, collections_path, registry_version="2025.09")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert result["registry_version"] == "2025.09" and result["registry_version_before"] is None
+    proc, result = run(tmp_path, collections_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert result["registry_version"] == "2025.09" and result["registry_version_before"] == "2025.09"
+    assert result["changed"] is False
+    proc, result = run(tmp_path, collections_path, registry_version="2026.06")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert result["registry_version"] == "2026.06" and result["registry_version_before"] == "2025.09"
+    assert result["changed"] is True
