@@ -1,0 +1,98 @@
+"""An in-process fake Kubernetes API server for the tests: kmock's KubernetesEmulator on 127.0.0.1.
+
+kmock (PyPI) serves API discovery (/api, /apis, /api/v1, /apis/<group>/<version>, /version, from the
+resource list bundled with it) and keeps objects in memory: POST creates, GET fetches and lists, PATCH
+merges the body into the object (dict merge, no strategic-merge semantics), DELETE removes. Two gaps
+are filled here, and are this file's own code, not kmock's: a list answers with its ``kind``
+(``DeploymentList``; kubernetes.core reads it) and honours ``labelSelector`` (equality terms only).
+
+It is not an API server: no validation, defaulting, admission, scheduling, controllers (a Deployment
+never gets pods or a status), dry-run, server-side apply, or cluster-scoped paths of the core group such
+as /api/v1/namespaces (kmock 0.8 cannot parse them), so resources are rendered into an existing namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Dict, Optional
+
+import kmock
+
+
+class Emulator(kmock.KubernetesEmulator):
+    async def _serve_list(self, request: Any) -> Any:
+        payload = await super()._serve_list(request)
+        items = payload["items"]
+        selector = request.params.get("labelSelector")
+        if selector:
+            wanted = dict(term.split("=", 1) for term in selector.split(","))
+            items = [item for item in items
+                     if wanted.items() <= ((item.get("metadata") or {}).get("labels") or {}).items()]
+        resource = request.resource
+        info = self.resources[resource]
+        api_version = "%s/%s" % (resource.group, resource.version) if resource.group else resource.version
+        return {"apiVersion": api_version, "kind": "%sList" % info.kind, "metadata": {"resourceVersion": "1"},
+                "items": items}
+
+
+class FakeCluster:
+    """The emulator served from a thread of its own, with a kubeconfig that points at it."""
+
+    def __init__(self) -> None:
+        self.emulator: Optional[Emulator] = None
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: Optional[asyncio.Event] = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        self.emulator = Emulator()
+        self.emulator.resources.load_bundled()
+        self._stop = asyncio.Event()
+        async with self.emulator, kmock.Server(self.emulator) as server:
+            self.url = str(server.url)
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> "FakeCluster":
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the fake Kubernetes API server did not start")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def kubeconfig(self) -> Dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Config", "current-context": "fake",
+                "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+                "users": [{"name": "fake", "user": {"token": "fake-cluster-token"}}],
+                "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}]}
+
+    def objects(self, plural: str, namespace: str) -> Dict[str, Dict[str, Any]]:
+        """The stored objects of resource ``plural`` (``apps/v1/deployments``, ``v1/configmaps``) by name."""
+        assert self.emulator is not None
+        found = {}
+        for (resource, ns, name), obj in list(self.emulator.objects.items()):
+            if resource == kmock.resource(plural) and ns == namespace and not obj.deleted:
+                found[name] = obj.raw
+        return found
+
+    def bodies(self) -> str:
+        """Every request the server received, as text (method, path, query and body)."""
+        assert self.emulator is not None
+        return "\n".join("%s %s %s %s" % (r.method, r.url, dict(r.params), r.text) for r in self.emulator._requests)
+
+    def create(self, plural: str, obj: Dict[str, Any]) -> None:
+        """Store ``obj`` as if it had been created."""
+        assert self.emulator is not None
+        meta = obj["metadata"]
+        self.emulator.objects[kmock.resource(plural), meta.get("namespace"), meta["name"]] = obj
