@@ -10,17 +10,27 @@ of each emitter on that description (``compose``, ``swarm``, ``kubernetes``, whi
 the whole compose ``render()``. Ratios are emitter time / compose emitter time and (resolve + emitter) /
 compose ``render()``. Pure in-process work, no Ansible, no Docker.
 
+Part 2 (``--role``): the stack role's wall time for the same deployment (template ultravox of generation
+2025.09, stand-in images from the local registry, stability window 3 s) on Docker Compose and on Docker Swarm
+(a single-node swarm on this machine): first run, unchanged re-run, an update of every image (v1.0.0 ->
+v1.1.0), and removal; ratio swarm / compose per step. Needs the Docker engine, the local registry and the
+stand-ins of .ci/build-images.sh; makes the engine a Swarm manager if it is not one.
+
 Run from the repository root after ``source scripts/venv.sh requirements-test.txt``::
 
     python benchmarks/engines.py            # 200 rounds per template
     python benchmarks/engines.py --rounds 20
+    python benchmarks/engines.py --role     # part 2 as well
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import subprocess
+import tempfile
 import statistics
 import sys
 import time
@@ -86,9 +96,73 @@ def line(first: List[str], row: Dict[str, float], names: List[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+ROLE_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  roles:
+    - role: voiceops.avr.stack
+"""
+
+
+def role_variables(engine: str, project: str, tag: str, **extra: Any) -> Dict[str, Any]:
+    deployment = "bench-%s" % engine
+    values = {
+        "stack_template": "ultravox", "stack_registry_version": "2025.09", "stack_deployment": deployment,
+        "stack_engine": engine, "stack_project_dir": project, "stack_service_prefix": deployment,
+        "stack_provider_keys": {"ultravox": "bench-not-a-key"}, "stack_image_prefix": "localhost:5000/",
+        "stack_tag": tag, "stack_tag_environment": "prod",
+        "stack_subnet": "10.233.0.0/24" if engine == "swarm" else "10.234.0.0/24",
+        "stack_ports": {"avr-core": ["%d:5001" % (25501 if engine == "swarm" else 25601)],
+                        "avr-asterisk": ["%d:5060" % (25560 if engine == "swarm" else 25660)], "avr-ami": []},
+        "stack_management_address": "", "stack_stability_window": 3, "stack_wait_timeout": 120,
+        "stack_env": {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "bench"}},
+    }
+    values.update(extra)
+    return values
+
+
+def role_run(folder: str, variables: Dict[str, Any]) -> float:
+    play = os.path.join(folder, "play.yml")
+    with open(play, "w", encoding="utf-8") as handle:
+        handle.write(ROLE_PLAY)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    environ.update(ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
+    start = time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", play,
+                           "-e", json.dumps(variables)], capture_output=True, text=True, env=environ, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit("the role failed (%s):\n%s" % (variables["stack_engine"], proc.stdout[-3000:]))
+    return elapsed
+
+
+def role_part() -> None:
+    state = subprocess.run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"], capture_output=True,
+                           text=True, check=False).stdout.strip()
+    if state != "active":
+        subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], capture_output=True, check=False)
+    steps = [("first run", "v1.0.0", {}), ("unchanged re-run", "v1.0.0", {}), ("update v1.1.0", "v1.1.0", {}),
+             ("remove", "v1.1.0", {"stack_state": "absent"})]
+    times: Dict[str, Dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="voiceops-bench-engines-") as folder:
+        for step, tag, extra in steps:  # the engines one after the other at each step: both see the same load
+            for engine in ("compose", "swarm"):
+                project = os.path.join(folder, engine)
+                times.setdefault(step, {})[engine] = role_run(folder, role_variables(engine, project, tag, **extra))
+    print("\n| step | compose s | swarm s | swarm/compose |")
+    print("|---|---|---|---|")
+    for step, _tag, _extra in steps:
+        row = times[step]
+        print("| %s | %.1f | %.1f | %.2f |" % (step, row["compose"], row["swarm"], row["swarm"] / row["compose"]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--role", action="store_true", help="also time the role on compose and on swarm")
     args = parser.parse_args()
     found = emitters()
     names = list(found)
@@ -108,6 +182,8 @@ def main() -> int:
             print(line([version, tid], row, names))
     print(line(["all", "sum"], totals, names))
     print("\nrounds per cell: %d; python %s" % (args.rounds, sys.version.split()[0]))
+    if args.role:
+        role_part()
     return 0
 
 
