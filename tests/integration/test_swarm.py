@@ -77,7 +77,8 @@ def test_every_template_passes_docker_stack_config(tmp_path: Path) -> None:
         proc = stack_config(path)
         assert proc.returncode != 0 and "Additional property" in proc.stderr, proc.stderr
     # container_name is in the v3 schema (Swarm ignores it): the unit tests assert it is never written
-    path.write_text(yaml.safe_dump(dict(doc, services={k: dict(v, container_name="x") for k, v in doc["services"].items()})))
+    named = {k: dict(v, container_name="x") for k, v in doc["services"].items()}
+    path.write_text(yaml.safe_dump(dict(doc, services=named)))
     assert stack_config(path).returncode == 0
 
 
@@ -148,10 +149,12 @@ def _left(stack: str) -> Dict[str, List[str]]:
             for kind in ("service", "secret", "config", "network")}
 
 
-def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collections_path: Path, tmp_path: Path) -> None:
+def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collections_path: Path,
+                                                tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "manager.conf.j2").write_text("[general]\nenabled = yes\n[avr]\nsecret = {{ voice_secrets.AMI_PASSWORD }}\n")
+    (templates / "manager.conf.j2").write_text("[general]\nenabled = yes\n[avr]\n"
+                                               "secret = {{ voice_secrets.AMI_PASSWORD }}\n")
     (templates / "pjsip.conf.j2").write_text("[transport-udp]\ntype = transport\nprotocol = udp\n")
     project = tmp_path / "project"
     variables = {"stack": STACK, "project": str(project), "registry": REGISTRY, "templates": str(templates),

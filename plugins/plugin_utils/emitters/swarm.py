@@ -52,7 +52,8 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import Dep
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters.compose import escape
 
 VERSION = "3.8"
-HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm) for docker stack deploy; local edits are overwritten.\n"
+HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm, for docker stack deploy); local edits are "
+          "overwritten.\n"
           "deployment: {deployment}  template: {template}\n"
           "registry: {generation} sha256:{digest}")
 
