@@ -170,7 +170,9 @@ class ActionModule(StackAction):
         current_meta = layout.CURRENT + "/" + layout.RELEASE_META
         names.append(current_meta)
         read.append(current_meta)
-        read_masked = [compose_file] if diff_mode else []
+        read_masked = [compose_file] if diff_mode and not swarm else []
+        if diff_mode and swarm:  # a stack file holds no secret value: read as it is, masked by value below
+            read.append(compose_file)
         observe: Dict[str, Any] = {}
         if args["observe"]:
             observe = {"compose_project": deployment, "containers": describe(sketch_doc)["containers"],
@@ -339,7 +341,11 @@ class ActionModule(StackAction):
             if current.get("checksum") == _sha1(spec["content"]):
                 continue
             path = os.path.join(directory, spec["name"])
-            if spec["name"] == wanted[0]["name"]:
+            if spec["name"] == wanted[0]["name"] and isinstance(rendered, swarm_emitter.Rendered):
+                before = current.get("content", "") if current.get("exists") else ""
+                before = mask_equal_values(before, rendered.secret_values)
+                after = mask_equal_values(spec["content"], rendered.secret_values)
+            elif spec["name"] == wanted[0]["name"]:
                 before = current.get("content", "") if current.get("exists") else ""
                 before = mask_equal_values(before, rendered.secret_values)  # masked by structure on the target
                 after = masked(spec["content"], secret_vars, rendered.secret_values)

@@ -2,8 +2,9 @@
 legacy v3 schema; no swarm needed for it), and voice_compose engine=swarm through ansible-playbook deploys on a
 single-node swarm (``docker swarm init --advertise-addr 127.0.0.1``) from the stand-in images of the local
 registry: the services converge, secrets are files in the containers and in no stack file (nor in the
-services' specs), SIP/RTP of Asterisk publish in host mode, a re-run changes nothing, and ``docker stack rm``
-removes services, secrets, configs and the network. One deploy, every assertion on it.
+services' specs), SIP/RTP of Asterisk publish in host mode, and ``docker stack rm`` removes services,
+secrets, configs and the network. One deploy, every assertion on it. Without Docker: check and diff mode, a
+re-run that changes nothing, and bad input refused in one line with every file left as it was.
 
 Every Docker object is named ``hs-...``; the swarm stays initialised (other tests share the engine).
 """
@@ -201,13 +202,64 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
                                   "%s_avr-asterisk" % STACK).stdout)
         assert sorted((p["PublishedPort"], p["Protocol"], p["PublishMode"]) for p in ports) == [
             (27000, "udp", "host"), (27001, "udp", "host"), (27060, "tcp", "host")]
-
-        again = run_playbook(tmp_path, collections_path, play, {"ansible_python_interpreter": sys.executable})
-        assert again.returncode == 0, again.stdout + again.stderr
-        assert json.loads((tmp_path / "result.json").read_text())["changed"] is False, "a re-run changes nothing"
     finally:
         docker("stack", "rm", STACK, check=False)
     deadline = time.monotonic() + 120
     while any(_left(STACK).values()):
         assert time.monotonic() < deadline, _left(STACK)
         time.sleep(2)
+
+
+def _snapshot(root: Path) -> Dict[str, Any]:
+    """Every path under ``root`` with its bytes, mode and mtime."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.stat().st_mode, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+def test_check_diff_and_bad_input_with_engine_swarm(collections_path: Path, tmp_path: Path) -> None:
+    """No Docker: --check --diff writes nothing and shows no secret; bad input fails in one line and leaves
+    every file as it was."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "manager.conf.j2").write_text("[avr]\nsecret = {{ voice_secrets.AMI_PASSWORD }}\n")
+    (templates / "pjsip.conf.j2").write_text("[transport-udp]\n")
+    project = tmp_path / "project"
+    variables = {"stack": "hs-files", "project": str(project), "registry": REGISTRY, "templates": str(templates),
+                 "ami": AMI_MARKER, "keys": json.dumps(MARKERS)}
+    play = PLAY
+    for name, value in variables.items():
+        play = play.replace("{{ %s }}" % name, value)
+    python = {"ansible_python_interpreter": sys.executable}
+    markers = list(MARKERS.values()) + [AMI_MARKER]
+
+    check = run_playbook(tmp_path, collections_path, play, python, "--check", "--diff")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "docker-stack.yml" in check.stdout and "version: \"3.8\"" in check.stdout
+    assert not any(marker in check.stdout + check.stderr for marker in markers)
+    assert not project.exists(), "check mode writes nothing"
+
+    run = run_playbook(tmp_path, collections_path, play, python)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["changed"] is True
+    again = run_playbook(tmp_path, collections_path, play, python)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["changed"] is False, "a re-run changes nothing"
+    before = _snapshot(project)
+    assert "swarm/version.key" in before and stat.S_IMODE(before["swarm/version.key"][1]) == 0o600
+
+    bad = run_playbook(tmp_path, collections_path, play.replace("        subnet: 10.231.7.0/24\n",
+                                                                "        subnet: 10.231.7.0/24\n"
+                                                                "        publish_address: 127.0.0.1\n"), python)
+    assert bad.returncode != 0
+    line = next(text for text in bad.stdout.splitlines() if "fatal:" in text)
+    assert "Swarm publishes a port on every address of a node" in line and "'127.0.0.1'" in line, line
+    assert not any(marker in bad.stdout + bad.stderr for marker in markers)
+    assert _snapshot(project) == before, "a refused render changes no file"
+
+    key = project / "swarm" / "version.key"
+    key.write_text("not a key\n")
+    before = _snapshot(project)
+    bad = run_playbook(tmp_path, collections_path, play, python)
+    assert bad.returncode != 0 and "swarm/version.key: not a key of secret versions" in bad.stdout, bad.stdout
+    assert "not a key\n" not in bad.stdout
+    assert _snapshot(project) == before
