@@ -262,6 +262,18 @@ class Probe:
     port: Optional[int] = None
 
 
+#: A CPU count as Docker takes it (``0.5``, ``2``); a memory size with Docker's unit suffix (``512M``, ``2g``).
+CPUS_RE = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$")
+MEMORY_RE = re.compile(r"^[0-9]+[bkmgBKMG]?$")
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def memory_bytes(text: str) -> int:
+    """The bytes of a memory size of ``MEMORY_RE``."""
+    unit = text[-1].lower() if text[-1].isalpha() else ""
+    return int(text[:-1] if unit else text) * _MEMORY_UNITS[unit]
+
+
 @dataclass(frozen=True)
 class Resources:
     """CPU and memory an image's service may use (limits) and is guaranteed (reservations).

@@ -16,10 +16,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .generations import Generation
 from .model import (
-    Healthcheck, EnvVar, Image, Network, Probe, Provider, RegistryError, ServiceOverride, Template, Wiring,
+    Healthcheck, EnvVar, Image, Network, Probe, Provider, RegistryError, Resources, ServiceOverride, Template, Wiring,
     one_line,
 )
-from .registry import RENDERER_FORMAT, SNAPSHOT_SCHEMA, Registry, image_class
+from .registry import RENDERER_FORMAT, RESOURCE_KEYS, SNAPSHOT_SCHEMA, Registry, image_class
 from .stacks import Overrides, StackBase
 from .tags import TagPattern, TagPolicy
 
@@ -133,8 +133,20 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
                   p.get("port") if isinstance(p, dict) else None)
             for n, p in enumerate(probes)),
         labels=_strs(_get(data, "labels", path, list), path + ".labels"),
+        resources=_resources(data.get("resources"), path + ".resources"),  # only written when set
     )
     return img
+
+
+def _resources(data: Any, path: str) -> Optional[Resources]:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise _Bad(path, "expected a mapping")
+    unknown = sorted(set(data) - set(RESOURCE_KEYS))
+    if unknown:
+        raise _Bad(path, "unknown field %r" % unknown[0])
+    return Resources(*(_get(data, key, path, str, True) if key in data else None for key in RESOURCE_KEYS))
 
 
 def _images(data: Any, path: str) -> Dict[str, Image]:
