@@ -254,8 +254,11 @@ class ActionModule(StackAction):
         if swarm:  # the engine step: the stack file from the same description, and what its secrets are made of
             check_project_file(info[layout.SWARM_KEY], directory, layout.SWARM_KEY)
             version_key = _version_key(info[layout.SWARM_KEY], directory)
+            file_env = {img.service_name: {var.name: var.file_env for var in img.env if var.secret and var.file_env}
+                        for img in stack_plan.images}
             main = swarm_emitter.emit(rendered.deployment, configs, version_key=bytes.fromhex(version_key),
-                                      placement=args["placement"], secret_texts=sorted(secrets.values()))
+                                      placement=args["placement"], file_env=file_env,
+                                      secret_texts=sorted(secrets.values()))
             out["checksum"] = main.checksum
             out["swarm"] = _stack_summary(main)
         wanted = self._wanted(main, args, compose_file)

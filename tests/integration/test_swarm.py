@@ -93,6 +93,16 @@ PLAY = """
         engine: swarm
         registry_version: "2025.09"
         template: openai
+        catalog:  # the LLM image reads its key from a file too (file_env)
+          images:
+            - role: llm
+              name: avr-llm-openai
+              image: agentvoiceresponse/avr-llm-openai
+              port: 6002
+              env:
+                - {name: PORT, default: "6002"}
+                - {name: OPENAI_API_KEY, secret: true, provider: openai, required: true,
+                   file_env: OPENAI_API_KEY_FILE}
         deployment: {{ stack }}
         project_dir: {{ project }}
         image_prefix: {{ registry }}/
@@ -177,6 +187,8 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
     assert any(name.startswith(STACK + "_openai_api_key_") for name in created["secrets"])
     assert any("manager_conf" in name for name in created["secrets"]), "manager.conf holds the AMI password"
     assert any("pjsip_conf" in name for name in created["configs"])
+    assert "avr-llm-openai" not in created["file_only"] and created["file_only"]["avr-tts-deepgram"] == [
+        "DEEPGRAM_API_KEY"], "an image that reads no file gets its secret as a file only (the documented limit)"
     for path in sorted((project / "swarm").rglob("*")):
         if path.is_file():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -192,6 +204,10 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
             time.sleep(2)
         llm = _container("%s_avr-llm-openai" % STACK)
         assert docker("exec", llm, "cat", "/run/secrets/OPENAI_API_KEY").stdout == MARKERS["openai"]
+        assert docker("exec", llm, "printenv", "OPENAI_API_KEY_FILE").stdout == "/run/secrets/OPENAI_API_KEY\n"
+        assert docker("exec", llm, "printenv", "OPENAI_API_KEY", check=False).returncode == 1, "never inline"
+        tts = _container("%s_avr-tts-deepgram" % STACK)
+        assert docker("exec", tts, "cat", "/run/secrets/DEEPGRAM_API_KEY").stdout == MARKERS["deepgram"]
         asterisk = _container("%s_avr-asterisk" % STACK)
         assert AMI_MARKER in docker("exec", asterisk, "cat", "/etc/asterisk/my_manager.conf").stdout
         assert "transport-udp" in docker("exec", asterisk, "cat", "/etc/asterisk/my_pjsip.conf").stdout

@@ -174,6 +174,8 @@ if HAS_PYDANTIC:
         description: str = ""
         #: ``json``: every value the variable gets must be JSON text
         format: Optional[Literal["json"]] = None
+        #: a secret variable the image also reads from a file: the variable that takes the file's path
+        file_env: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
 
         @field_validator("description")
         @classmethod
@@ -186,6 +188,12 @@ if HAS_PYDANTIC:
             problem = None if self.default is None else text_problem(self.default)
             if problem:
                 raise FieldProblem("default", "%s%s" % ("" if self.secret else "%r " % self.default, problem))
+            if self.file_env is not None and not self.secret:
+                raise FieldProblem("file_env", "%r is for a secret variable, and %s is not one (a plain value is "
+                                   "set as it is)" % (self.file_env, self.name))
+            if self.file_env == self.name:
+                raise FieldProblem("file_env", "%r is the variable itself; name the variable that takes the file's "
+                                   "path (such as %s_FILE)" % (self.file_env, self.name))
             return self
 
     class CatalogHealthcheck(BaseModel):
@@ -520,7 +528,8 @@ def _check_unique(catalog: "Catalog") -> None:
 
 
 def _var(v: "CatalogVar") -> EnvVar:
-    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description, v.format)
+    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description, v.format,
+                  v.file_env)
 
 
 def _image(entry: "CatalogImage", index: int, base: Registry) -> Image:

@@ -229,6 +229,9 @@ class EnvVar:
     secret_name: Optional[str] = None
     description: str = ""
     format: Optional[str] = None
+    #: a secret variable only: the variable through which the image reads the secret from a file instead
+    #: (``MYSQL_ROOT_PASSWORD_FILE``), which an engine that mounts secrets as files sets to the file's path
+    file_env: Optional[str] = None
 
     @property
     def source(self) -> Optional[str]:

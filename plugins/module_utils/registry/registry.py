@@ -104,6 +104,8 @@ def var_data(var: EnvVar) -> Dict[str, Any]:
             "provider": var.provider, "secret_name": var.secret_name, "description": var.description}
     if var.format is not None:
         data["format"] = var.format
+    if var.file_env is not None:
+        data["file_env"] = var.file_env
     return data
 
 

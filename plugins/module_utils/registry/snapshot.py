@@ -63,10 +63,11 @@ def _strs(values: Any, path: str) -> Tuple[str, ...]:
 def _var(data: Any, path: str) -> EnvVar:
     # ``format`` is written only when set (see registry.var_data), so a snapshot without it reads as None
     fmt = _get(data, "format", path, str) if isinstance(data, dict) and "format" in data else None
+    file_env = _get(data, "file_env", path, str) if isinstance(data, dict) and "file_env" in data else None
     return EnvVar(_get(data, "name", path, str), _get(data, "default", path, str, True),
                   _get(data, "required", path, bool), _get(data, "secret", path, bool),
                   _get(data, "provider", path, str, True), _get(data, "secret_name", path, str, True),
-                  _get(data, "description", path, str), fmt)
+                  _get(data, "description", path, str), fmt, file_env)
 
 
 def _override(data: Any, path: str) -> ServiceOverride:

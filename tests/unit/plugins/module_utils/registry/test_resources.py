@@ -80,3 +80,32 @@ def test_a_snapshot_with_unknown_resources_is_refused() -> None:
 @pytest.mark.parametrize("text, size", [("512", 512), ("1k", 1024), ("512M", 512 << 20), ("2g", 2 << 30)])
 def test_memory_sizes(text: str, size: int) -> None:
     assert memory_bytes(text) == size
+
+
+def file_env_catalog(**var: Any) -> Dict[str, Any]:
+    env = dict({"name": "OPENAI_API_KEY", "secret": True, "provider": "openai", "required": True}, **var)
+    return {"images": [{"role": "llm", "name": "avr-llm-openai", "image": "example/llm", "port": 6002,
+                        "env": [env]}]}
+
+
+def test_a_secret_variable_read_from_a_file_is_catalog_and_snapshot_data() -> None:
+    registry = effective_registry(file_env_catalog(file_env="OPENAI_API_KEY_FILE"), "2026.06")
+    var = registry.images["llm/avr-llm-openai"].var("OPENAI_API_KEY")
+    assert var is not None and var.file_env == "OPENAI_API_KEY_FILE"
+    assert registry.snapshot()["images"]["llm/avr-llm-openai"]["env"][0]["file_env"] == "OPENAI_API_KEY_FILE"
+    assert load(registry.snapshot()).digest == registry.digest
+    plain = effective_registry(file_env_catalog(), "2026.06")
+    assert "file_env" not in plain.snapshot()["images"]["llm/avr-llm-openai"]["env"][0]
+    for version in generations():
+        assert all(v.file_env is None for img in builtin(version).images.values() for v in img.env)
+
+
+@pytest.mark.parametrize("var, message", [
+    ({"secret": False, "provider": None, "file_env": "X_FILE"},
+     r"file_env: 'X_FILE' is for a secret variable, and OPENAI_API_KEY is not one"),
+    ({"file_env": "OPENAI_API_KEY"}, r"file_env: 'OPENAI_API_KEY' is the variable itself"),
+    ({"file_env": "not a name"}, r"file_env: String should match pattern"),
+])
+def test_a_bad_file_env_is_refused_naming_the_field(var: Dict[str, Any], message: str) -> None:
+    with pytest.raises(RegistryError, match=r"^catalog\.images\[0\]\.env\[0\]\.%s" % message):
+        effective_registry(file_env_catalog(**var), "2026.06")
