@@ -50,5 +50,7 @@ options:
         C(reserve_memory) reservations, as Docker writes them: C(cpus: \"0.5\"), C(memory: 512M)); a reservation may
         not exceed its limit. The Swarm stack file puts them under C(deploy.resources); the compose file does not
         use them."
+      - "A secret variable's C(file_env) names the variable through which its image reads the secret from a file
+        (C(MYSQL_ROOT_PASSWORD_FILE)); an engine that mounts secrets as files (Swarm) sets it to the file's path."
     type: raw
 """

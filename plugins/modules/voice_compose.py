@@ -54,11 +54,13 @@ description:
     C(swarm/secrets/) (mode 0600) and mounted in the containers: a variable's secret as C(/run/secrets/<REFERENCE>)
     (for example C(/run/secrets/OPENAI_API_KEY)), a credential file where the compose file mounts it. A secret the
     task was not given is an external secret, C(<deployment>_<reference>), for the operator to create."
-  - "Limit of O(engine=swarm): the stack file does not set a secret variable (the AVR images read their keys from
-    the environment, and none is known to read a C(<NAME>_FILE) path); its value is only the file
-    C(/run/secrets/<REFERENCE>) in the container, and C(file_only) of RV(swarm) names these variables per service. An
-    image that reads its secret from a file needs its own entrypoint (or an image that reads C(<NAME>_FILE)) to run
-    on Swarm."
+  - "With O(engine=swarm), a secret variable whose image reads the secret from a file (the variable's C(file_env) in
+    a O(catalog), such as C(MYSQL_ROOT_PASSWORD_FILE) for C(MYSQL_ROOT_PASSWORD)) gets that variable set to the
+    file's path."
+  - "Limit of O(engine=swarm): the stack file sets no other secret variable - the AVR images read their keys from
+    the environment, and no built-in image claims a C(_FILE) variable. Such a value is only the file
+    C(/run/secrets/<REFERENCE>) in the container, and C(file_only) of RV(swarm) names these variables per service;
+    the image needs an entrypoint of its own that reads the file (or a C(file_env)) to run on Swarm."
   - "With O(engine=swarm), the configuration files of O(config_files) that services mount one by one (the Asterisk
     configuration) become Swarm configs with versioned names (a hash of the content; created from copies under
     C(swarm/configs/)), or Swarm secrets when their text holds a secret value (C(manager.conf) holds the AMI
