@@ -109,10 +109,14 @@ def key_text(text: str) -> str:
 
 
 def object_name(deployment: str, key: str, version: Optional[str]) -> str:
-    """``<deployment>_<key>[_<version>]`` within Swarm's 64 characters (the readable part shortened)."""
-    tail = "_" + version if version else ""
-    head = ("%s_%s" % (deployment, key))[:NAME_MAX - len(tail)].rstrip("_-.")
-    return head + tail
+    """``<deployment>_<key>[_<version>]`` within Swarm's 64 characters: a longer one keeps its version (or, without
+    one, gets a hash of the whole name) after its readable part, shortened."""
+    readable = "%s_%s" % (deployment, key)
+    full = readable + ("_" + version if version else "")
+    if len(full) <= NAME_MAX:
+        return full
+    tail = "_" + (version or hashlib.sha256(full.encode("utf-8")).hexdigest()[:VERSION_CHARS])
+    return readable[:NAME_MAX - len(tail)].rstrip("_-.") + tail
 
 
 def secret_version(version_key: bytes, key: str, value: str) -> str:
@@ -121,8 +125,9 @@ def secret_version(version_key: bytes, key: str, value: str) -> str:
     return digest.hexdigest()[:VERSION_CHARS]
 
 
-def config_version(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:VERSION_CHARS]
+def config_version(path: str, text: str) -> str:
+    """The version of a config: a hash of its path and content (no secret: its content is not one)."""
+    return hashlib.sha256(path.encode("utf-8") + b"\0" + text.encode("utf-8")).hexdigest()[:VERSION_CHARS]
 
 
 def _host_ports(svc: Service) -> bool:
@@ -164,7 +169,7 @@ class _Objects:
         return key
 
     def config(self, path: str, text: str) -> str:
-        version = config_version(text)
+        version = config_version(path, text)
         key = "%s_%s" % (key_text(path), version)
         if key not in self.configs:
             source = config_file(path)

@@ -216,3 +216,13 @@ def test_a_public_default_of_a_secret_variable_is_a_secret_too() -> None:
     spec = swarm.emit(deployment, version_key=KEY).document["services"][ami.deployed]
     assert value.name not in spec.get("environment", {})
     assert value.secret.name in [entry["target"] for entry in spec["secrets"]]
+
+
+@pytest.mark.parametrize("variant", ["bare", "full"])
+def test_a_long_deployment_name_still_makes_swarm_names_of_64_characters_at_most(variant: str) -> None:
+    deployment = description("2026.06", "app", variant, deployment="d" * 63)
+    rendered = swarm.emit(deployment, configs_of(deployment), version_key=KEY)
+    names = list(rendered.secrets) + list(rendered.configs)
+    assert len(names) > 3 and all(len(n) <= 64 and n[-1].isalnum() for n in names), names
+    assert len(set(names)) == len(names), "shortened names stay distinct"
+    assert len(rendered.document["secrets"]) + len(rendered.document.get("configs", {})) == len(names)
