@@ -24,8 +24,10 @@ other secret variable is not set in the stack file at all (the documented limit:
 secret only as the file ``/run/secrets/<REFERENCE>``); ``Rendered.file_only`` lists them.
 
 The project's configuration files (the Asterisk configuration, given as ``configs``: project path -> text)
-mounted one by one become Swarm configs with versioned names (a hash of the content), or secrets when their
-text holds a secret value (``manager.conf`` holds the AMI password).
+mounted one by one become Swarm configs with versioned names (a hash of path and content), or secrets when
+their text holds a secret value (``manager.conf`` holds the AMI password). Every secret and config given here
+is created from a file of ``Rendered.files`` (``swarm/secrets/<key>``, ``swarm/configs/<key>``), which the
+caller writes mode 0600 next to the stack file.
 
 Published ports use the long syntax, one entry per port. A service that publishes a port which must equal
 the host port (``registry.purposes``: SIP and RTP, whose numbers Asterisk advertises) publishes every port in
