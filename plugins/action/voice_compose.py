@@ -251,6 +251,7 @@ class ActionModule(StackAction):
                    for name, src in sorted(config_sources.items())}
         owner = {"owner": args["owner"], "group": args["group"]}
         main = rendered
+        version_key = ""
         if swarm:  # the engine step: the stack file from the same description, and what its secrets are made of
             check_project_file(info[layout.SWARM_KEY], directory, layout.SWARM_KEY)
             version_key = _version_key(info[layout.SWARM_KEY], directory)

@@ -274,7 +274,7 @@ def _secret_content(deployment: Deployment, value: Value) -> Optional[str]:
     return value.value
 
 
-def _order(svc: Service, host_mode: bool, binds: bool) -> str:
+def _order(host_mode: bool, binds: bool) -> str:
     """``stop-first`` where two tasks of the service cannot run side by side (host ports, data on the host),
     ``start-first`` otherwise (the new task runs before the old one stops)."""
     return "stop-first" if host_mode or binds else "start-first"
@@ -336,7 +336,7 @@ def service(deployment: Deployment, svc: Service, objects: _Objects, configs: Ma
         spec["depends_on"] = [target for target, _condition in svc.depends_on]
     spec["networks"] = [deployment.network.key]
     restart = _restart(svc.name, svc.restart)
-    order = _order(svc, host_mode, binds)
+    order = _order(host_mode, binds)
     deploy: Dict[str, Any] = {"mode": "replicated", "replicas": 1}
     if svc.labels:
         deploy["labels"] = list(svc.labels)
