@@ -54,7 +54,8 @@ import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
-    CPUS_RE, MEMORY_RE, DNS_LABEL_MAX, EXTRA_ROLES, NAME_RE, PORT_SPEC_RE, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_RE, EnvVar,
+    CPUS_RE, MEMORY_RE,
+    DNS_LABEL_MAX, EXTRA_ROLES, NAME_RE, PORT_SPEC_RE, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_RE, EnvVar,
     Healthcheck, Image, Network, Provider, Probe, RegistryError, Resources, ServiceOverride, Template, text_problem,
     memory_bytes, volume_problem,
 )

@@ -65,7 +65,8 @@ def test_every_template_is_a_v3_stack_file(version: str, template_id: str, varia
                           placement="node-1" if variant == "full" else None)
     doc = yaml.safe_load(rendered.content)
     assert doc == rendered.document
-    assert rendered.content.startswith("# Rendered by voiceops.avr.voice_compose (engine swarm, for docker stack deploy)")
+    assert rendered.content.startswith("# Rendered by voiceops.avr.voice_compose (engine swarm, "
+                                       "for docker stack deploy)")
     assert "# registry: %s sha256:%s\n" % (version, deployment.digest) in rendered.content
     assert doc["version"] == "3.8" and "name" not in doc
     assert list(doc["services"]) == [svc.deployed for svc in deployment.services]
