@@ -2,7 +2,8 @@
 legacy v3 schema; no swarm needed for it), and voice_compose engine=swarm through ansible-playbook deploys on a
 single-node swarm (``docker swarm init --advertise-addr 127.0.0.1``) from the stand-in images of the local
 registry: the services converge, secrets are files in the containers and in no stack file (nor in the
-services' specs), SIP/RTP of Asterisk publish in host mode, and ``docker stack rm`` removes services,
+services' specs), SIP/RTP of Asterisk publish in host mode, a rotated key is a new secret name the service
+rolls to, and ``docker stack rm`` removes services,
 secrets, configs and the network. One deploy, every assertion on it. Without Docker: check and diff mode, a
 re-run that changes nothing, and bad input refused in one line with every file left as it was.
 
@@ -37,6 +38,7 @@ from test_golden import inputs as golden_inputs  # noqa: E402  (the golden files
 REGISTRY = "localhost:5000"
 STACK = "hs-swarm"
 MARKERS = {"openai": "hs-marker-openai-7f3a61", "deepgram": "hs-marker-deepgram-9c1e22"}
+ROTATED = "hs-marker-openai-rotated"
 AMI_MARKER = "hs-marker-ami-5d0b44"
 
 
@@ -218,6 +220,27 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
                                   "%s_avr-asterisk" % STACK).stdout)
         assert sorted((p["PublishedPort"], p["Protocol"], p["PublishMode"]) for p in ports) == [
             (27000, "udp", "host"), (27001, "udp", "host"), (27060, "tcp", "host")]
+
+        # a rotated key is a new secret name: the same stack deploys again and the service rolls to it (Swarm
+        # refuses to change an existing secret, so a name that stayed would fail here)
+        rotated = play.replace(MARKERS["openai"], ROTATED)
+        again = run_playbook(tmp_path, collections_path, rotated, {"ansible_python_interpreter": sys.executable})
+        assert again.returncode == 0, again.stdout + again.stderr
+        now = json.loads((tmp_path / "result.json").read_text())["swarm"]
+        assert ROTATED not in stack_file.read_text() and ROTATED not in again.stdout + again.stderr
+        assert set(now["secrets"]) ^ set(created["secrets"]) and all(
+            "openai_api_key" in name for name in set(now["secrets"]) ^ set(created["secrets"]))
+        docker("stack", "deploy", "--detach=true", "-c", str(stack_file), STACK, cwd=str(project))
+        deadline = time.monotonic() + 120
+        while True:
+            found = docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=%s_avr-llm-openai" % STACK,
+                           "--filter", "status=running").stdout.split()
+            read = [docker("exec", cid, "cat", "/run/secrets/OPENAI_API_KEY", check=False).stdout for cid in found]
+            if read == [ROTATED]:
+                break
+            assert time.monotonic() < deadline, read
+            time.sleep(1)
+        assert _converged(STACK)
     finally:
         docker("stack", "rm", STACK, check=False)
     deadline = time.monotonic() + 120
