@@ -24,6 +24,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import generations
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import swarm
@@ -68,6 +69,19 @@ def test_every_template_passes_docker_stack_config(tmp_path: Path) -> None:
                 path = tmp_path / ("%s-%s-%s.yml" % (version, tid, variant))
                 path.write_text(text)
                 files.append(path)
+    # with every optional part: resources (limits and reservations), a variable read from a file, a placement
+    limited = effective_registry({"images": [{
+        "role": "llm", "name": "avr-llm-openai", "image": "example/llm", "port": 6002,
+        "resources": {"cpus": "0.5", "memory": "512M", "reserve_cpus": "0.25", "reserve_memory": "128M"},
+        "env": [{"name": "OPENAI_API_KEY", "secret": True, "provider": "openai", "required": True,
+                 "file_env": "OPENAI_API_KEY_FILE"}]}]}, "2026.06")
+    tpl = limited.template("openai")
+    given = dataclasses.replace(golden_inputs(limited, tpl, "full"), publish_address=None, management_address=None)
+    text = swarm.emit(resolve(limited, tpl, given), version_key=b"k" * 32, placement="node-1",
+                      file_env={"avr-llm-openai": {"OPENAI_API_KEY": "OPENAI_API_KEY_FILE"}}).content
+    assert "reservations:" in text and "OPENAI_API_KEY_FILE: /run/secrets/OPENAI_API_KEY" in text
+    files.append(tmp_path / "resources.yml")
+    files[-1].write_text(text)
     for path in files:
         proc = stack_config(path)
         assert proc.returncode == 0, "%s: %s" % (path.name, proc.stderr)
