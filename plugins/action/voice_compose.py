@@ -170,7 +170,9 @@ class ActionModule(StackAction):
         current_meta = layout.CURRENT + "/" + layout.RELEASE_META
         names.append(current_meta)
         read.append(current_meta)
-        read_masked = [compose_file] if diff_mode else []
+        read_masked = [compose_file] if diff_mode and not swarm else []
+        if diff_mode and swarm:  # a stack file holds no secret value: read as it is, masked by value below
+            read.append(compose_file)
         observe: Dict[str, Any] = {}
         if args["observe"]:
             observe = {"compose_project": deployment, "containers": describe(sketch_doc)["containers"],
@@ -249,11 +251,15 @@ class ActionModule(StackAction):
                    for name, src in sorted(config_sources.items())}
         owner = {"owner": args["owner"], "group": args["group"]}
         main = rendered
+        version_key = ""
         if swarm:  # the engine step: the stack file from the same description, and what its secrets are made of
             check_project_file(info[layout.SWARM_KEY], directory, layout.SWARM_KEY)
             version_key = _version_key(info[layout.SWARM_KEY], directory)
+            file_env = {img.service_name: {var.name: var.file_env for var in img.env if var.secret and var.file_env}
+                        for img in stack_plan.images}
             main = swarm_emitter.emit(rendered.deployment, configs, version_key=bytes.fromhex(version_key),
-                                      placement=args["placement"], secret_texts=sorted(secrets.values()))
+                                      placement=args["placement"], file_env=file_env,
+                                      secret_texts=sorted(secrets.values()))
             out["checksum"] = main.checksum
             out["swarm"] = _stack_summary(main)
         wanted = self._wanted(main, args, compose_file)
@@ -339,7 +345,11 @@ class ActionModule(StackAction):
             if current.get("checksum") == _sha1(spec["content"]):
                 continue
             path = os.path.join(directory, spec["name"])
-            if spec["name"] == wanted[0]["name"]:
+            if spec["name"] == wanted[0]["name"] and isinstance(rendered, swarm_emitter.Rendered):
+                before = current.get("content", "") if current.get("exists") else ""
+                before = mask_equal_values(before, rendered.secret_values)
+                after = mask_equal_values(spec["content"], rendered.secret_values)
+            elif spec["name"] == wanted[0]["name"]:
                 before = current.get("content", "") if current.get("exists") else ""
                 before = mask_equal_values(before, rendered.secret_values)  # masked by structure on the target
                 after = masked(spec["content"], secret_vars, rendered.secret_values)
@@ -394,7 +404,7 @@ def _managed(source: str, path: str) -> str:
 
 def engine_defaults(args: Dict[str, Any]) -> Dict[str, Any]:
     """``args`` with the engine's defaults of ``compose_file`` and ``mode`` where they are not given."""
-    name, mode = ENGINE_FILES[args.get("engine") or "compose"]
+    name, mode = ENGINE_FILES.get(args.get("engine") or "compose", ENGINE_FILES["compose"])  # a subclass's own
     return dict(args, engine=args.get("engine") or "compose", compose_file=args.get("compose_file") or name,
                 mode=mode if args.get("mode") is None else args["mode"])
 

@@ -27,6 +27,10 @@ options:
         C(images) takes the slots C(core), C(asterisk), C(ami), C(asr), C(tts), C(llm) and C(sts) only.
       - C(labels) (an image) and C(add_labels) (a template override) are compose labels C(KEY=VALUE), one line,
         without C($), each key once; a template's labels come after the image's and may not repeat one of its keys.
+      - "C(resources) (an image) sets its service's CPU and memory: C(cpus) and C(memory) limits, C(reserve_cpus) and
+        C(reserve_memory) reservations, as Docker writes them (C(cpus: \"0.5\"), C(memory: 512M)); a reservation may
+        not exceed its limit. The Swarm stack file (O(voiceops.avr.voice_compose#module:engine=swarm)) puts them under
+        C(deploy.resources); the compose file does not use them."
       - C(extend_env) (a template override) adds variables to the image's schema for that template only, under
         the rules of an image's C(env); a name the image already has is refused (set its value in C(env)).
       - A template override may not set a variable of the core's wiring (C(ASR_URL), C(LLM_URL), C(TTS_URL),

@@ -46,5 +46,11 @@ options:
       - A volume of an image (or an override's C(add_volumes)) mounts a path of the project directory
         (C(./...)) or a named volume; a host path outside the project (C(/etc), C(~/x), C(../..), the docker
         socket) is refused unless the image lists it in C(host_paths), which marks the mount as intended.
+      - "An image's C(resources) set its service's CPU and memory (C(cpus), C(memory) limits, C(reserve_cpus),
+        C(reserve_memory) reservations, as Docker writes them: C(cpus: \"0.5\"), C(memory: 512M)); a reservation may
+        not exceed its limit. The Swarm stack file puts them under C(deploy.resources); the compose file does not
+        use them."
+      - "A secret variable's C(file_env) names the variable through which its image reads the secret from a file
+        (C(MYSQL_ROOT_PASSWORD_FILE)); an engine that mounts secrets as files (Swarm) sets it to the file's path."
     type: raw
 """

@@ -39,6 +39,40 @@ description:
     A recorded release re-renders from its snapshot (O(registry_from), written with O(snapshot))."
 
   - Re-running with the same inputs changes nothing and costs one module execution on the target.
+  - "With O(engine=swarm), the same deployment is written as a stack file for C(docker stack deploy)
+    (C(docker-stack.yml), the legacy compose file format 3.8 Swarm reads: no C(name), C(container_name) or
+    C(platform), C(depends_on) as a list, restart and resources under C(deploy), a rolling C(update_config) with
+    C(failure_action: rollback), C(monitor) and C(order), and a C(rollback_config); one replica per service; an
+    attachable overlay network with the subnet). The stack file holds no secret value, so it is mode 0644 by
+    default."
+  - "With O(engine=swarm), every provider key, secret (also one a secret variable has as its image's public
+    default, such as C(AMI_PASSWORD=avr)) and credential file becomes a Swarm secret with a versioned name,
+    C(<deployment>_<reference>_<version>) - Swarm secrets cannot change, so a changed value is a new name. The
+    version is an HMAC of the value under a random key the deployment keeps in C(swarm/version.key) (mode 0600,
+    made on the first run), never a hash of the value alone, which would let anyone who can list the swarm's
+    secrets test guesses of a weak value against its name. The secret is created from a file under
+    C(swarm/secrets/) (mode 0600) and mounted in the containers: a variable's secret as C(/run/secrets/<REFERENCE>)
+    (for example C(/run/secrets/OPENAI_API_KEY)), a credential file where the compose file mounts it. A secret the
+    task was not given is an external secret, C(<deployment>_<reference>), for the operator to create."
+  - "With O(engine=swarm), a secret variable whose image reads the secret from a file (the variable's C(file_env) in
+    a O(catalog), such as C(MYSQL_ROOT_PASSWORD_FILE) for C(MYSQL_ROOT_PASSWORD)) gets that variable set to the
+    file's path."
+  - "Limit of O(engine=swarm): the stack file sets no other secret variable - the AVR images read their keys from
+    the environment, and no built-in image claims a C(_FILE) variable. Such a value is only the file
+    C(/run/secrets/<REFERENCE>) in the container, and C(file_only) of RV(swarm) names these variables per service;
+    the image needs an entrypoint of its own that reads the file (or a C(file_env)) to run on Swarm."
+  - "With O(engine=swarm), the configuration files of O(config_files) that services mount one by one (the Asterisk
+    configuration) become Swarm configs with versioned names (a hash of the content; created from copies under
+    C(swarm/configs/)), or Swarm secrets when their text holds a secret value (C(manager.conf) holds the AMI
+    password)."
+  - "With O(engine=swarm), the ports of a service that publishes SIP or RTP (ports whose container port must equal
+    the host port, see RV(port_needs)) are published in C(mode: host), one entry per port - ingress would hide the
+    caller's address from Asterisk, and a large published range is slow - and the service is pinned to one node,
+    as is every service that bind-mounts a path of the host or a named volume (the files are on that node):
+    C(node.hostname == <placement>) with O(placement), else C(node.role == manager). Other ports are published
+    through the ingress, in long syntax. A port bound to an address (O(publish_address), O(management_address),
+    O(ports)) is refused: Swarm publishes on every address of a node. Such a service updates C(stop-first) (two
+    tasks cannot hold the same host ports or data); the others C(start-first)."
 author:
   - voiceops.avr contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -48,9 +82,27 @@ extends_documentation_fragment:
   - voiceops.avr.project_files
   - voiceops.avr.action_group
 options:
+  engine:
+    description:
+      - The engine that runs the deployment, and so the file written. V(compose) writes the compose file for
+        C(docker compose). V(swarm) writes a stack file for C(docker stack deploy) on Docker Swarm (see the
+        description) and the files its secrets and configs are created from; the deployment's name is the stack's.
+      - O(observe) is not available with V(swarm).
+    type: str
+    choices: [compose, swarm]
+    default: compose
+    version_added: 0.6.0
+  placement:
+    description:
+      - With O(engine=swarm), the hostname of the Swarm node that services publishing SIP or RTP in host mode,
+        and services that mount host paths, are pinned to (C(node.hostname == <placement>)); without it they are
+        pinned to the managers (C(node.role == manager)), enough for a swarm with one manager.
+    type: str
+    version_added: 0.6.0
   deployment:
     description:
-      - Name of the deployment, used as the compose project name (top-level C(name)).
+      - Name of the deployment, used as the compose project name (top-level C(name)), or the stack name with
+        O(engine=swarm).
       - Lower case letters, digits, C(-) and C(_), starting with a letter or digit, at most 63 characters.
       - Defaults to the template id (or C(<stack>-<providers>) for a provider selection) when not given;
         an empty V("") is refused.
@@ -217,9 +269,10 @@ options:
     type: bool
     default: false
   compose_file:
-    description: File name of the compose file inside O(project_dir).
+    description:
+      - File name of the compose file (or stack file) inside O(project_dir).
+      - Default C(docker-compose.yml), or C(docker-stack.yml) with O(engine=swarm).
     type: str
-    default: docker-compose.yml
   mode:
     description:
       - Mode of the compose file, octal or symbolic. The resulting mode is computed as Ansible applies it
@@ -227,8 +280,9 @@ options:
         others any permission is refused while the file holds provider keys or secrets, and so is a mode
         Ansible would not accept (C(0999), C(rw)), before anything is written. An empty symbolic clause
         (V(''), V(u=rw,)), which Ansible would read as no change, is refused as well.
+      - Default V('0600'); with O(engine=swarm) V('0644'), since a stack file holds no secret value (the files its
+        secrets are created from are always 0600).
     type: raw
-    default: '0600'
   kept_secrets:
     description:
       - Secrets of O(secrets) the deployment keeps on its host in C(.credentials.json) (mode 0600, keys in
@@ -330,6 +384,16 @@ EXAMPLES = r"""
       avr-sts-ultravox:
         ULTRAVOX_AGENT_ID: "{{ ultravox_agent_id }}"
 
+- name: The same deployment as a Docker Swarm stack (deploy it with docker stack deploy -c docker-stack.yml openai)
+  voiceops.avr.voice_compose:
+    engine: swarm
+    template: openai
+    project_dir: /srv/avr/openai
+    placement: voice-1
+    provider_keys:
+      openai: "{{ vault_openai_key }}"
+      deepgram: "{{ vault_deepgram_key }}"
+
 - name: Roll a production deployment to a release tag, core pinned by digest
   voiceops.avr.voice_compose:
     template: openai
@@ -346,12 +410,12 @@ EXAMPLES = r"""
 RETURN = r"""
 ---
 dest:
-  description: Path of the compose file on the target.
+  description: Path of the compose file (or stack file, with O(engine=swarm)) on the target.
   returned: always
   type: str
   sample: /srv/avr/openai/docker-compose.yml
 checksum:
-  description: SHA-1 of the rendered compose file.
+  description: SHA-1 of the rendered compose file (or stack file, with O(engine=swarm)).
   returned: always
   type: str
 registry_digest:
@@ -554,6 +618,23 @@ made_directories:
   type: list
   elements: str
   version_added: 0.4.0
+swarm:
+  description:
+    - With O(engine=swarm), what the stack creates in Swarm (names only, never a value) - C(services) (the stack's
+      service keys; Swarm names them C(<deployment>_<service>)), C(secrets) (the Swarm secrets created from the
+      files under C(swarm/secrets/)), C(external_secrets) (secrets this task was not given, which must exist),
+      C(configs), C(networks) (keys; Swarm names them C(<deployment>_<key>)) and C(file_only) (per service, the
+      secret variables the stack file cannot set, whose value is only the file C(/run/secrets/<REFERENCE>)).
+  returned: when O(engine=swarm)
+  type: dict
+  version_added: 0.6.0
+  sample:
+    services: [avr-core, avr-llm-openai, avr-asterisk]
+    secrets: [openai_openai_api_key_3f2a9c1b7d4e, openai_asterisk_conf_manager_conf_0c1d2e3f4a5b]
+    external_secrets: [openai_deepgram_api_key]
+    configs: [openai_asterisk_conf_pjsip_conf_9a8b7c6d5e4f]
+    networks: [avr]
+    file_only: {avr-llm-openai: [OPENAI_API_KEY]}
 backup_file:
   description: Backup of the previous compose file.
   returned: when O(backup=true) and the file changed

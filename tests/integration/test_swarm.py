@@ -2,8 +2,10 @@
 legacy v3 schema; no swarm needed for it), and voice_compose engine=swarm through ansible-playbook deploys on a
 single-node swarm (``docker swarm init --advertise-addr 127.0.0.1``) from the stand-in images of the local
 registry: the services converge, secrets are files in the containers and in no stack file (nor in the
-services' specs), SIP/RTP of Asterisk publish in host mode, a re-run changes nothing, and ``docker stack rm``
-removes services, secrets, configs and the network. One deploy, every assertion on it.
+services' specs), SIP/RTP of Asterisk publish in host mode, a rotated key is a new secret name the service
+rolls to, and ``docker stack rm`` removes services,
+secrets, configs and the network. One deploy, every assertion on it. Without Docker: check and diff mode, a
+re-run that changes nothing, and bad input refused in one line with every file left as it was.
 
 Every Docker object is named ``hs-...``; the swarm stays initialised (other tests share the engine).
 """
@@ -22,6 +24,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.catalog import effective_registry
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.generations import generations
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import swarm
@@ -36,6 +39,7 @@ from test_golden import inputs as golden_inputs  # noqa: E402  (the golden files
 REGISTRY = "localhost:5000"
 STACK = "hs-swarm"
 MARKERS = {"openai": "hs-marker-openai-7f3a61", "deepgram": "hs-marker-deepgram-9c1e22"}
+ROTATED = "hs-marker-openai-rotated"
 AMI_MARKER = "hs-marker-ami-5d0b44"
 
 
@@ -65,6 +69,19 @@ def test_every_template_passes_docker_stack_config(tmp_path: Path) -> None:
                 path = tmp_path / ("%s-%s-%s.yml" % (version, tid, variant))
                 path.write_text(text)
                 files.append(path)
+    # with every optional part: resources (limits and reservations), a variable read from a file, a placement
+    limited = effective_registry({"images": [{
+        "role": "llm", "name": "avr-llm-openai", "image": "example/llm", "port": 6002,
+        "resources": {"cpus": "0.5", "memory": "512M", "reserve_cpus": "0.25", "reserve_memory": "128M"},
+        "env": [{"name": "OPENAI_API_KEY", "secret": True, "provider": "openai", "required": True,
+                 "file_env": "OPENAI_API_KEY_FILE"}]}]}, "2026.06")
+    tpl = limited.template("openai")
+    given = dataclasses.replace(golden_inputs(limited, tpl, "full"), publish_address=None, management_address=None)
+    text = swarm.emit(resolve(limited, tpl, given), version_key=b"k" * 32, placement="node-1",
+                      file_env={"avr-llm-openai": {"OPENAI_API_KEY": "OPENAI_API_KEY_FILE"}}).content
+    assert "reservations:" in text and "OPENAI_API_KEY_FILE: /run/secrets/OPENAI_API_KEY" in text
+    files.append(tmp_path / "resources.yml")
+    files[-1].write_text(text)
     for path in files:
         proc = stack_config(path)
         assert proc.returncode == 0, "%s: %s" % (path.name, proc.stderr)
@@ -77,7 +94,8 @@ def test_every_template_passes_docker_stack_config(tmp_path: Path) -> None:
         proc = stack_config(path)
         assert proc.returncode != 0 and "Additional property" in proc.stderr, proc.stderr
     # container_name is in the v3 schema (Swarm ignores it): the unit tests assert it is never written
-    path.write_text(yaml.safe_dump(dict(doc, services={k: dict(v, container_name="x") for k, v in doc["services"].items()})))
+    named = {k: dict(v, container_name="x") for k, v in doc["services"].items()}
+    path.write_text(yaml.safe_dump(dict(doc, services=named)))
     assert stack_config(path).returncode == 0
 
 
@@ -91,6 +109,16 @@ PLAY = """
         engine: swarm
         registry_version: "2025.09"
         template: openai
+        catalog:  # the LLM image reads its key from a file too (file_env)
+          images:
+            - role: llm
+              name: avr-llm-openai
+              image: agentvoiceresponse/avr-llm-openai
+              port: 6002
+              env:
+                - {name: PORT, default: "6002"}
+                - {name: OPENAI_API_KEY, secret: true, provider: openai, required: true,
+                   file_env: OPENAI_API_KEY_FILE}
         deployment: {{ stack }}
         project_dir: {{ project }}
         image_prefix: {{ registry }}/
@@ -148,10 +176,12 @@ def _left(stack: str) -> Dict[str, List[str]]:
             for kind in ("service", "secret", "config", "network")}
 
 
-def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collections_path: Path, tmp_path: Path) -> None:
+def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collections_path: Path,
+                                                tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "manager.conf.j2").write_text("[general]\nenabled = yes\n[avr]\nsecret = {{ voice_secrets.AMI_PASSWORD }}\n")
+    (templates / "manager.conf.j2").write_text("[general]\nenabled = yes\n[avr]\n"
+                                               "secret = {{ voice_secrets.AMI_PASSWORD }}\n")
     (templates / "pjsip.conf.j2").write_text("[transport-udp]\ntype = transport\nprotocol = udp\n")
     project = tmp_path / "project"
     variables = {"stack": STACK, "project": str(project), "registry": REGISTRY, "templates": str(templates),
@@ -173,6 +203,8 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
     assert any(name.startswith(STACK + "_openai_api_key_") for name in created["secrets"])
     assert any("manager_conf" in name for name in created["secrets"]), "manager.conf holds the AMI password"
     assert any("pjsip_conf" in name for name in created["configs"])
+    assert "avr-llm-openai" not in created["file_only"] and created["file_only"]["avr-tts-deepgram"] == [
+        "DEEPGRAM_API_KEY"], "an image that reads no file gets its secret as a file only (the documented limit)"
     for path in sorted((project / "swarm").rglob("*")):
         if path.is_file():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -188,6 +220,10 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
             time.sleep(2)
         llm = _container("%s_avr-llm-openai" % STACK)
         assert docker("exec", llm, "cat", "/run/secrets/OPENAI_API_KEY").stdout == MARKERS["openai"]
+        assert docker("exec", llm, "printenv", "OPENAI_API_KEY_FILE").stdout == "/run/secrets/OPENAI_API_KEY\n"
+        assert docker("exec", llm, "printenv", "OPENAI_API_KEY", check=False).returncode == 1, "never inline"
+        tts = _container("%s_avr-tts-deepgram" % STACK)
+        assert docker("exec", tts, "cat", "/run/secrets/DEEPGRAM_API_KEY").stdout == MARKERS["deepgram"]
         asterisk = _container("%s_avr-asterisk" % STACK)
         assert AMI_MARKER in docker("exec", asterisk, "cat", "/etc/asterisk/my_manager.conf").stdout
         assert "transport-udp" in docker("exec", asterisk, "cat", "/etc/asterisk/my_pjsip.conf").stdout
@@ -199,12 +235,84 @@ def test_a_stack_deploys_on_a_single_node_swarm(single_node_swarm: None, collect
         assert sorted((p["PublishedPort"], p["Protocol"], p["PublishMode"]) for p in ports) == [
             (27000, "udp", "host"), (27001, "udp", "host"), (27060, "tcp", "host")]
 
-        again = run_playbook(tmp_path, collections_path, play, {"ansible_python_interpreter": sys.executable})
+        # a rotated key is a new secret name: the same stack deploys again and the service rolls to it (Swarm
+        # refuses to change an existing secret, so a name that stayed would fail here)
+        rotated = play.replace(MARKERS["openai"], ROTATED)
+        again = run_playbook(tmp_path, collections_path, rotated, {"ansible_python_interpreter": sys.executable})
         assert again.returncode == 0, again.stdout + again.stderr
-        assert json.loads((tmp_path / "result.json").read_text())["changed"] is False, "a re-run changes nothing"
+        now = json.loads((tmp_path / "result.json").read_text())["swarm"]
+        assert ROTATED not in stack_file.read_text() and ROTATED not in again.stdout + again.stderr
+        assert set(now["secrets"]) ^ set(created["secrets"]) and all(
+            "openai_api_key" in name for name in set(now["secrets"]) ^ set(created["secrets"]))
+        docker("stack", "deploy", "--detach=true", "-c", str(stack_file), STACK, cwd=str(project))
+        deadline = time.monotonic() + 120
+        while True:
+            found = docker("ps", "-q", "--filter", "label=com.docker.swarm.service.name=%s_avr-llm-openai" % STACK,
+                           "--filter", "status=running").stdout.split()
+            read = [docker("exec", cid, "cat", "/run/secrets/OPENAI_API_KEY", check=False).stdout for cid in found]
+            if read == [ROTATED]:
+                break
+            assert time.monotonic() < deadline, read
+            time.sleep(1)
+        assert _converged(STACK)
     finally:
         docker("stack", "rm", STACK, check=False)
     deadline = time.monotonic() + 120
     while any(_left(STACK).values()):
         assert time.monotonic() < deadline, _left(STACK)
         time.sleep(2)
+
+
+def _snapshot(root: Path) -> Dict[str, Any]:
+    """Every path under ``root`` with its bytes, mode and mtime."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.stat().st_mode, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+def test_check_diff_and_bad_input_with_engine_swarm(collections_path: Path, tmp_path: Path) -> None:
+    """No Docker: --check --diff writes nothing and shows no secret; bad input fails in one line and leaves
+    every file as it was."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "manager.conf.j2").write_text("[avr]\nsecret = {{ voice_secrets.AMI_PASSWORD }}\n")
+    (templates / "pjsip.conf.j2").write_text("[transport-udp]\n")
+    project = tmp_path / "project"
+    variables = {"stack": "hs-files", "project": str(project), "registry": REGISTRY, "templates": str(templates),
+                 "ami": AMI_MARKER, "keys": json.dumps(MARKERS)}
+    play = PLAY
+    for name, value in variables.items():
+        play = play.replace("{{ %s }}" % name, value)
+    python = {"ansible_python_interpreter": sys.executable}
+    markers = list(MARKERS.values()) + [AMI_MARKER]
+
+    check = run_playbook(tmp_path, collections_path, play, python, "--check", "--diff")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "docker-stack.yml" in check.stdout and "version: \"3.8\"" in check.stdout
+    assert not any(marker in check.stdout + check.stderr for marker in markers)
+    assert not project.exists(), "check mode writes nothing"
+
+    run = run_playbook(tmp_path, collections_path, play, python)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["changed"] is True
+    again = run_playbook(tmp_path, collections_path, play, python)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["changed"] is False, "a re-run changes nothing"
+    before = _snapshot(project)
+    assert "swarm/version.key" in before and stat.S_IMODE(before["swarm/version.key"][1]) == 0o600
+
+    bad = run_playbook(tmp_path, collections_path, play.replace("        subnet: 10.231.7.0/24\n",
+                                                                "        subnet: 10.231.7.0/24\n"
+                                                                "        publish_address: 127.0.0.1\n"), python)
+    assert bad.returncode != 0
+    line = next(text for text in bad.stdout.splitlines() if "fatal:" in text)
+    assert "Swarm publishes a port on every address of a node" in line and "'127.0.0.1'" in line, line
+    assert not any(marker in bad.stdout + bad.stderr for marker in markers)
+    assert _snapshot(project) == before, "a refused render changes no file"
+
+    key = project / "swarm" / "version.key"
+    key.write_text("not a key\n")
+    before = _snapshot(project)
+    bad = run_playbook(tmp_path, collections_path, play, python)
+    assert bad.returncode != 0 and "swarm/version.key: not a key of secret versions" in bad.stdout, bad.stdout
+    assert "not a key\n" not in bad.stdout
+    assert _snapshot(project) == before

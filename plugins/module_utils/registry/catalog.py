@@ -54,9 +54,10 @@ import re
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from .model import (
+    CPUS_RE, MEMORY_RE,
     DNS_LABEL_MAX, EXTRA_ROLES, NAME_RE, PORT_SPEC_RE, ROLES, SERVICE_TOKEN_RE, SLOT_ROLES, VAR_RE, EnvVar,
-    Healthcheck, Image, Network, Provider, Probe, RegistryError, ServiceOverride, Template, text_problem,
-    volume_problem,
+    Healthcheck, Image, Network, Provider, Probe, RegistryError, Resources, ServiceOverride, Template, text_problem,
+    memory_bytes, volume_problem,
 )
 from .registry import Registry, builtin, generation, image_class, label_problem, suggest
 from .. import layout
@@ -174,6 +175,8 @@ if HAS_PYDANTIC:
         description: str = ""
         #: ``json``: every value the variable gets must be JSON text
         format: Optional[Literal["json"]] = None
+        #: a secret variable the image also reads from a file: the variable that takes the file's path
+        file_env: Optional[str] = Field(default=None, pattern=VAR_RE.pattern)
 
         @field_validator("description")
         @classmethod
@@ -186,6 +189,12 @@ if HAS_PYDANTIC:
             problem = None if self.default is None else text_problem(self.default)
             if problem:
                 raise FieldProblem("default", "%s%s" % ("" if self.secret else "%r " % self.default, problem))
+            if self.file_env is not None and not self.secret:
+                raise FieldProblem("file_env", "%r is for a secret variable, and %s is not one (a plain value is "
+                                   "set as it is)" % (self.file_env, self.name))
+            if self.file_env == self.name:
+                raise FieldProblem("file_env", "%r is the variable itself; name the variable that takes the file's "
+                                   "path (such as %s_FILE)" % (self.file_env, self.name))
             return self
 
     class CatalogHealthcheck(BaseModel):
@@ -218,6 +227,25 @@ if HAS_PYDANTIC:
                 raise ValueError("a tcp probe needs a port and a health probe takes none")
             return self
 
+    class CatalogResources(BaseModel):
+        """CPU and memory limits and reservations: CPUs as a decimal count (``"0.5"``), memory with Docker's
+        unit suffix (``"512M"``); a reservation is at most its limit."""
+        model_config = _STRICT
+        cpus: Optional[str] = Field(default=None, pattern=CPUS_RE.pattern)
+        memory: Optional[str] = Field(default=None, pattern=MEMORY_RE.pattern)
+        reserve_cpus: Optional[str] = Field(default=None, pattern=CPUS_RE.pattern)
+        reserve_memory: Optional[str] = Field(default=None, pattern=MEMORY_RE.pattern)
+
+        @model_validator(mode="after")
+        def _reservation_within_limit(self) -> "CatalogResources":
+            for limit, reserve, amount in (("cpus", "reserve_cpus", float), ("memory", "reserve_memory", memory_bytes)):
+                high, low = getattr(self, limit), getattr(self, reserve)
+                if high is not None and low is not None and amount(low) > amount(high):
+                    raise FieldProblem(reserve, "%r is more than the limit %s %r" % (low, limit, high))
+            if self.cpus is not None and float(self.cpus) == 0:
+                raise FieldProblem("cpus", "%r is no CPU at all; leave the limit out for none" % self.cpus)
+            return self
+
     class CatalogImage(BaseModel):
         model_config = _STRICT
         role: RoleName
@@ -247,6 +275,8 @@ if HAS_PYDANTIC:
         probes: Optional[List[CatalogProbe]] = None
         #: compose labels, KEY=VALUE
         labels: List[str] = []
+        #: CPU and memory limits and reservations (None: the engine's defaults)
+        resources: Optional[CatalogResources] = None
 
         @field_validator("labels")
         @classmethod
@@ -499,7 +529,8 @@ def _check_unique(catalog: "Catalog") -> None:
 
 
 def _var(v: "CatalogVar") -> EnvVar:
-    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description, v.format)
+    return EnvVar(v.name, v.default, v.required, v.secret, v.provider, v.secret_name, v.description, v.format,
+                  v.file_env)
 
 
 def _image(entry: "CatalogImage", index: int, base: Registry) -> Image:
@@ -527,6 +558,8 @@ def _image(entry: "CatalogImage", index: int, base: Registry) -> Image:
         host_paths=tuple(entry.host_paths),
         probes=None if entry.probes is None else tuple(Probe(p.type, p.port) for p in entry.probes),
         labels=tuple(entry.labels),
+        resources=None if entry.resources is None else Resources(
+            entry.resources.cpus, entry.resources.memory, entry.resources.reserve_cpus, entry.resources.reserve_memory),
     )
     return img
 

@@ -229,6 +229,9 @@ class EnvVar:
     secret_name: Optional[str] = None
     description: str = ""
     format: Optional[str] = None
+    #: a secret variable only: the variable through which the image reads the secret from a file instead
+    #: (``MYSQL_ROOT_PASSWORD_FILE``), which an engine that mounts secrets as files sets to the file's path
+    file_env: Optional[str] = None
 
     @property
     def source(self) -> Optional[str]:
@@ -260,6 +263,18 @@ class Probe:
 
     type: Literal["tcp", "health"]
     port: Optional[int] = None
+
+
+#: A CPU count as Docker takes it (``0.5``, ``2``); a memory size with Docker's unit suffix (``512M``, ``2g``).
+CPUS_RE = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$")
+MEMORY_RE = re.compile(r"^[0-9]+[bkmgBKMG]?$")
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def memory_bytes(text: str) -> int:
+    """The bytes of a memory size of ``MEMORY_RE``."""
+    unit = text[-1].lower() if text[-1].isalpha() else ""
+    return int(text[:-1] if unit else text) * _MEMORY_UNITS[unit]
 
 
 @dataclass(frozen=True)

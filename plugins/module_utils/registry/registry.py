@@ -88,7 +88,14 @@ def image_data(img: Image) -> Dict[str, Any]:
         hc = img.healthcheck
         data["healthcheck"] = {"test": list(hc.test), "interval": hc.interval, "timeout": hc.timeout,
                                "retries": hc.retries, "start_period": hc.start_period}
+    if img.resources is not None:  # only when set, so that data and digests without it stay as they were
+        data["resources"] = {key: getattr(img.resources, key) for key in RESOURCE_KEYS
+                             if getattr(img.resources, key) is not None}
     return data
+
+
+#: The fields of an image's resources, in the order data shows them.
+RESOURCE_KEYS = ("cpus", "memory", "reserve_cpus", "reserve_memory")
 
 
 def var_data(var: EnvVar) -> Dict[str, Any]:
@@ -97,6 +104,8 @@ def var_data(var: EnvVar) -> Dict[str, Any]:
             "provider": var.provider, "secret_name": var.secret_name, "description": var.description}
     if var.format is not None:
         data["format"] = var.format
+    if var.file_env is not None:
+        data["file_env"] = var.file_env
     return data
 
 

@@ -16,10 +16,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .generations import Generation
 from .model import (
-    Healthcheck, EnvVar, Image, Network, Probe, Provider, RegistryError, ServiceOverride, Template, Wiring,
+    Healthcheck, EnvVar, Image, Network, Probe, Provider, RegistryError, Resources, ServiceOverride, Template, Wiring,
     one_line,
 )
-from .registry import RENDERER_FORMAT, SNAPSHOT_SCHEMA, Registry, image_class
+from .registry import RENDERER_FORMAT, RESOURCE_KEYS, SNAPSHOT_SCHEMA, Registry, image_class
 from .stacks import Overrides, StackBase
 from .tags import TagPattern, TagPolicy
 
@@ -63,10 +63,11 @@ def _strs(values: Any, path: str) -> Tuple[str, ...]:
 def _var(data: Any, path: str) -> EnvVar:
     # ``format`` is written only when set (see registry.var_data), so a snapshot without it reads as None
     fmt = _get(data, "format", path, str) if isinstance(data, dict) and "format" in data else None
+    file_env = _get(data, "file_env", path, str) if isinstance(data, dict) and "file_env" in data else None
     return EnvVar(_get(data, "name", path, str), _get(data, "default", path, str, True),
                   _get(data, "required", path, bool), _get(data, "secret", path, bool),
                   _get(data, "provider", path, str, True), _get(data, "secret_name", path, str, True),
-                  _get(data, "description", path, str), fmt)
+                  _get(data, "description", path, str), fmt, file_env)
 
 
 def _override(data: Any, path: str) -> ServiceOverride:
@@ -133,8 +134,20 @@ def _image(data: Any, path: str, done: Mapping[str, Image]) -> Image:
                   p.get("port") if isinstance(p, dict) else None)
             for n, p in enumerate(probes)),
         labels=_strs(_get(data, "labels", path, list), path + ".labels"),
+        resources=_resources(data.get("resources"), path + ".resources"),  # only written when set
     )
     return img
+
+
+def _resources(data: Any, path: str) -> Optional[Resources]:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise _Bad(path, "expected a mapping")
+    unknown = sorted(set(data) - set(RESOURCE_KEYS))
+    if unknown:
+        raise _Bad(path, "unknown field %r" % unknown[0])
+    return Resources(*(_get(data, key, path, str, True) if key in data else None for key in RESOURCE_KEYS))
 
 
 def _images(data: Any, path: str) -> Dict[str, Image]:

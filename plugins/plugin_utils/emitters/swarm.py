@@ -24,8 +24,10 @@ other secret variable is not set in the stack file at all (the documented limit:
 secret only as the file ``/run/secrets/<REFERENCE>``); ``Rendered.file_only`` lists them.
 
 The project's configuration files (the Asterisk configuration, given as ``configs``: project path -> text)
-mounted one by one become Swarm configs with versioned names (a hash of the content), or secrets when their
-text holds a secret value (``manager.conf`` holds the AMI password).
+mounted one by one become Swarm configs with versioned names (a hash of path and content), or secrets when
+their text holds a secret value (``manager.conf`` holds the AMI password). Every secret and config given here
+is created from a file of ``Rendered.files`` (``swarm/secrets/<key>``, ``swarm/configs/<key>``), which the
+caller writes mode 0600 next to the stack file.
 
 Published ports use the long syntax, one entry per port. A service that publishes a port which must equal
 the host port (``registry.purposes``: SIP and RTP, whose numbers Asterisk advertises) publishes every port in
@@ -52,7 +54,8 @@ from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import Dep
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters.compose import escape
 
 VERSION = "3.8"
-HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm) for docker stack deploy; local edits are overwritten.\n"
+HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm, for docker stack deploy); local edits are "
+          "overwritten.\n"
           "deployment: {deployment}  template: {template}\n"
           "registry: {generation} sha256:{digest}")
 
@@ -108,10 +111,14 @@ def key_text(text: str) -> str:
 
 
 def object_name(deployment: str, key: str, version: Optional[str]) -> str:
-    """``<deployment>_<key>[_<version>]`` within Swarm's 64 characters (the readable part shortened)."""
-    tail = "_" + version if version else ""
-    head = ("%s_%s" % (deployment, key))[:NAME_MAX - len(tail)].rstrip("_-.")
-    return head + tail
+    """``<deployment>_<key>[_<version>]`` within Swarm's 64 characters: a longer one keeps its version (or, without
+    one, gets a hash of the whole name) after its readable part, shortened."""
+    readable = "%s_%s" % (deployment, key)
+    full = readable + ("_" + version if version else "")
+    if len(full) <= NAME_MAX:
+        return full
+    tail = "_" + (version or hashlib.sha256(full.encode("utf-8")).hexdigest()[:VERSION_CHARS])
+    return readable[:NAME_MAX - len(tail)].rstrip("_-.") + tail
 
 
 def secret_version(version_key: bytes, key: str, value: str) -> str:
@@ -120,8 +127,9 @@ def secret_version(version_key: bytes, key: str, value: str) -> str:
     return digest.hexdigest()[:VERSION_CHARS]
 
 
-def config_version(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:VERSION_CHARS]
+def config_version(path: str, text: str) -> str:
+    """The version of a config: a hash of its path and content (no secret: its content is not one)."""
+    return hashlib.sha256(path.encode("utf-8") + b"\0" + text.encode("utf-8")).hexdigest()[:VERSION_CHARS]
 
 
 def _host_ports(svc: Service) -> bool:
@@ -163,7 +171,7 @@ class _Objects:
         return key
 
     def config(self, path: str, text: str) -> str:
-        version = config_version(text)
+        version = config_version(path, text)
         key = "%s_%s" % (key_text(path), version)
         if key not in self.configs:
             source = config_file(path)
@@ -266,7 +274,7 @@ def _secret_content(deployment: Deployment, value: Value) -> Optional[str]:
     return value.value
 
 
-def _order(svc: Service, host_mode: bool, binds: bool) -> str:
+def _order(host_mode: bool, binds: bool) -> str:
     """``stop-first`` where two tasks of the service cannot run side by side (host ports, data on the host),
     ``start-first`` otherwise (the new task runs before the old one stops)."""
     return "stop-first" if host_mode or binds else "start-first"
@@ -328,7 +336,7 @@ def service(deployment: Deployment, svc: Service, objects: _Objects, configs: Ma
         spec["depends_on"] = [target for target, _condition in svc.depends_on]
     spec["networks"] = [deployment.network.key]
     restart = _restart(svc.name, svc.restart)
-    order = _order(svc, host_mode, binds)
+    order = _order(host_mode, binds)
     deploy: Dict[str, Any] = {"mode": "replicated", "replicas": 1}
     if svc.labels:
         deploy["labels"] = list(svc.labels)

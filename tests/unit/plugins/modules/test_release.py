@@ -90,6 +90,15 @@ def test_staged_with_another_compose_file_name(capsys: pytest.CaptureFixture[str
     assert rid.endswith("-" + sha1(tmp_path / "compose.yaml")[:8])
 
 
+def test_a_stack_file_is_staged_and_restored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """docker-stack.yml (voice_compose engine swarm) is a file the project layout reserves, and a release's own."""
+    (tmp_path / "docker-stack.yml").write_text('version: "3.8"\nservices: {}\n', encoding="utf-8")
+    rid = ok(capsys, tmp_path, state="staged", compose_file="docker-stack.yml")["release"]
+    (tmp_path / "docker-stack.yml").unlink()
+    assert ok(capsys, tmp_path, state="restored", release=rid, compose_file="docker-stack.yml")["changed"] is True
+    assert (tmp_path / "docker-stack.yml").read_text(encoding="utf-8") == 'version: "3.8"\nservices: {}\n'
+
+
 def test_staged_again_with_identical_files_changes_nothing(capsys: pytest.CaptureFixture[str], project: Path,
                                                            clock: type) -> None:
     rid = stage_and_activate(capsys, project, (project / COMPOSE).read_text(encoding="utf-8"))

@@ -19,12 +19,13 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.purposes imp
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.registry import builtin
 from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import Deployment
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import swarm
-from ansible_collections.voiceops.avr.plugins.plugin_utils.render import Inputs, resolve
+from ansible_collections.voiceops.avr.plugins.plugin_utils.render import resolve
 
 from test_golden import inputs as golden_inputs  # the golden files' inputs (every key)
 
 KEY = b"k" * 32
-CASES: List[Tuple[str, str]] = [(version, tid) for version in generations() for tid in sorted(builtin(version).templates)]
+CASES: List[Tuple[str, str]] = [(version, tid) for version in generations()
+                                for tid in sorted(builtin(version).templates)]
 #: a configuration file holding a secret marker, and one holding none
 CONFIG_SECRET = "[avr]\nsecret = conf-marker-%s\n"
 CONFIG_PLAIN = "[transport-udp]\ntype = transport\n"
@@ -64,7 +65,8 @@ def test_every_template_is_a_v3_stack_file(version: str, template_id: str, varia
                           placement="node-1" if variant == "full" else None)
     doc = yaml.safe_load(rendered.content)
     assert doc == rendered.document
-    assert rendered.content.startswith("# Rendered by voiceops.avr.voice_compose (engine swarm)")
+    assert rendered.content.startswith("# Rendered by voiceops.avr.voice_compose (engine swarm, "
+                                       "for docker stack deploy)")
     assert "# registry: %s sha256:%s\n" % (version, deployment.digest) in rendered.content
     assert doc["version"] == "3.8" and "name" not in doc
     assert list(doc["services"]) == [svc.deployed for svc in deployment.services]
@@ -102,10 +104,10 @@ def test_every_template_is_a_v3_stack_file(version: str, template_id: str, varia
     for text in secret_texts(deployment):
         assert text not in rendered.content
     assert "conf-marker" not in rendered.content
-    for key, entry in doc.get("secrets", {}).items():
+    for entry in doc.get("secrets", {}).values():
         assert entry["name"].startswith(deployment.name + "_") and len(entry["name"]) <= 64
         assert entry.get("external") is True or entry["file"].startswith("./%s/" % swarm.SECRET_FILES_DIR)
-    for key, entry in doc.get("configs", {}).items():
+    for entry in doc.get("configs", {}).values():
         assert entry["file"].startswith("./%s/" % swarm.CONFIG_FILES_DIR)
         assert "conf-marker" not in rendered.files[entry["file"][2:]], "a config with a secret is a secret"
     assert set(rendered.files) == {e["file"][2:] for kind in ("secrets", "configs")
@@ -138,7 +140,8 @@ def test_output_is_deterministic_for_a_version_key() -> None:
 
 
 def _names(rendered: swarm.Rendered) -> Dict[str, str]:
-    return {key: entry["name"] for kind in ("secrets", "configs") for key, entry in rendered.document.get(kind, {}).items()}
+    return {key: entry["name"] for kind in ("secrets", "configs")
+            for key, entry in rendered.document.get(kind, {}).items()}
 
 
 def test_a_name_changes_when_and_only_when_its_value_changes() -> None:
@@ -214,3 +217,13 @@ def test_a_public_default_of_a_secret_variable_is_a_secret_too() -> None:
     spec = swarm.emit(deployment, version_key=KEY).document["services"][ami.deployed]
     assert value.name not in spec.get("environment", {})
     assert value.secret.name in [entry["target"] for entry in spec["secrets"]]
+
+
+@pytest.mark.parametrize("variant", ["bare", "full"])
+def test_a_long_deployment_name_still_makes_swarm_names_of_64_characters_at_most(variant: str) -> None:
+    deployment = description("2026.06", "app", variant, deployment="d" * 63)
+    rendered = swarm.emit(deployment, configs_of(deployment), version_key=KEY)
+    names = list(rendered.secrets) + list(rendered.configs)
+    assert len(names) > 3 and all(len(n) <= 64 and n[-1].isalnum() for n in names), names
+    assert len(set(names)) == len(names), "shortened names stay distinct"
+    assert len(rendered.document["secrets"]) + len(rendered.document.get("configs", {})) == len(names)
