@@ -1,7 +1,7 @@
 """The Swarm emitter (plugins/plugin_utils/emitters/swarm.py): every template of both generations, bare and with
 every key, to a legacy v3 stack file that holds no secret value, with versioned secret and config names.
 
-The schema itself is checked by ``docker stack config`` in tests/integration/test_swarm.py.
+The schema itself is checked by ``docker stack config`` in tests/integration/test_swarm_stack.py.
 """
 
 from __future__ import annotations
