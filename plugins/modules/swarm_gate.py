@@ -139,6 +139,17 @@ services:
       running: 1
       desired: 1
       logs: ["standin: version 1.4.0 exits at once (STANDIN_FAULTS: exit)"]
+secrets_in_use:
+  description: The Swarm secrets the stack's services use (names, never values), as last seen; what is not here
+    of the stack's secrets is no longer used.
+  returned: unless check mode
+  type: list
+  elements: str
+configs_in_use:
+  description: The Swarm configs the stack's services use, as last seen.
+  returned: unless check mode
+  type: list
+  elements: str
 msg:
   description: The verdict, one line per failed service, or that all passed.
   returned: always
@@ -203,6 +214,7 @@ class Gate(object):
         self.started = time.time()
         self.created = {}  # task id -> CreatedAt
         self.why = {}  # service -> Swarm's first message about its rollback
+        self.seen = {}  # service -> inspect data, of the last look
         self.running_since = {}  # service -> (frozenset of running task ids, since)
         self.result = {}
 
@@ -291,10 +303,20 @@ class Gate(object):
         since = parse_time(updated)
         return [t for t in failed if since is None or (parse_time(self.created.get(t["ID"], "")) or 0) >= since]
 
+    def in_use(self):
+        """(secret names, config names) the stack's services use, as of the last look."""
+        secrets, configs = set(), set()
+        for item in self.seen.values():
+            spec = item["Spec"]["TaskTemplate"]["ContainerSpec"]
+            secrets.update(ref["SecretName"] for ref in spec.get("Secrets") or [])
+            configs.update(ref["ConfigName"] for ref in spec.get("Configs") or [])
+        return sorted(secrets), sorted(configs)
+
     def step(self):
         services, tasks = self.look()
         if services is None:
             return False
+        self.seen = services
         now = time.time()
         missing = sorted(set(self.images) - set(services))
         for name in missing:
@@ -360,7 +382,9 @@ def main():
         else:
             entry["reason"] = None
     failed = sorted(name for name, entry in gate.result.items() if not entry["passed"])
-    out = dict(changed=False, passed=not failed, failed_services=failed, elapsed=elapsed, services=gate.result)
+    secrets, configs = gate.in_use()
+    out = dict(changed=False, passed=not failed, failed_services=failed, elapsed=elapsed, services=gate.result,
+               secrets_in_use=secrets, configs_in_use=configs)
     if failed:
         lines = ["service %s: %s%s" % (name, gate.result[name]["reason"],
                                        (" | last log lines: %s" % " / ".join(gate.result[name]["logs"][-3:]))

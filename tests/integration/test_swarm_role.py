@@ -10,7 +10,8 @@ catalog, as in test_gate.py) goes through the release machinery on Swarm:
 - an update to v1.1.0 whose core exits at once: Swarm rolls the update back by itself; the gate fails it, the role
   records the release failed, restores the previous one and records it active again - the release record and what
   Swarm runs agree (v1.0.0);
-- an update to v1.1.0 without the fault passes;
+- an update to v1.1.0 without the fault, with a rotated AMI password, passes: the new password is a new versioned
+  secret in the container, and the stack's secrets and configs no service uses any more are removed;
 - absent removes the services, networks, secrets and configs of the stack.
 """
 
@@ -83,6 +84,11 @@ def image_tag(item: Dict[str, Any]) -> str:
     return item["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0].rsplit(":", 1)[1]
 
 
+def objects(kind: str) -> List[str]:
+    """The names of the stack's Swarm secrets or configs."""
+    return docker(kind, "ls", "--filter", "label=com.docker.stack.namespace=%s" % STACK, "--format", "{{.Name}}").split()
+
+
 def history(project: Path) -> List[str]:
     lines = (project / "releases" / "history.jsonl").read_text().splitlines()
     return [json.loads(line)["status"] for line in lines if line.strip()]
@@ -137,10 +143,21 @@ def test_the_role_runs_releases_on_swarm(tmp_path, collections_path, swarm):
         record = json.loads((project / "current" / "release.json").read_text())
         assert set(record["tags"].values()) == {"v1.0.0"}
 
-        good = play(tmp_path, collections_path, project, "v1.1.0", faults="")
+        before = set(objects("secret"))
+        rotated = dict(SECRETS, AMI_PASSWORD="amipass-swarm-marker-0003")
+        good = play(tmp_path, collections_path, project, "v1.1.0", faults="", stack_secrets=rotated)
         assert good.returncode == 0, good.stdout[-6000:]
-        assert {image_tag(item) for item in services().values()} == {"v1.1.0"}
+        assert rotated["AMI_PASSWORD"] not in good.stdout
+        now = services()
+        assert {image_tag(item) for item in now.values()} == {"v1.1.0"}
         assert history(project)[-2:] == ["staged", "active"]
+        assert in_container("avr-ami", "cat", "/run/secrets/AMI_PASSWORD").strip() == rotated["AMI_PASSWORD"]
+        # a rotated secret is a new versioned name; the old one, which no service uses now, is gone
+        used = {ref["SecretName"] for item in now.values()
+                for ref in item["Spec"]["TaskTemplate"]["ContainerSpec"].get("Secrets") or []}
+        assert set(objects("secret")) == used and used - before and before - used
+        assert set(objects("config")) == {ref["ConfigName"] for item in now.values()
+                                          for ref in item["Spec"]["TaskTemplate"]["ContainerSpec"].get("Configs") or []}
     finally:
         gone = play(tmp_path, collections_path, project, "v1.0.0", stack_state="absent")
     assert gone.returncode == 0, gone.stdout[-4000:]
