@@ -16,7 +16,7 @@ version_added: 0.6.0
 description:
   - The health gate of a release on Docker Swarm. C(docker stack deploy) returns before anything ran, and
     waiting for convergence (C(--detach=false)) is no verdict either - a service whose update failed and
-    that Swarm rolled back on its own (C(failure_action: rollback)) converges too, to the old version. This
+    that Swarm rolled back on its own (C(failure_action=rollback)) converges too, to the old version. This
     module watches every service of the stack until it has a verdict.
   - "A service B(fails) when Swarm paused its update or rolled it back (C(UpdateStatus.State) C(paused),
     C(rollback_started), C(rollback_paused), C(rollback_completed)): the module waits for Swarm's rollback
@@ -133,7 +133,7 @@ services:
   sample:
     avr-core:
       passed: false
-      reason: "Swarm rolled its update back (rollback_completed: update rolled back due to failure or early termination of task x)"
+      reason: "Swarm rolled its update back (rollback_completed: update rolled back due to failure of task x)"
       update_state: rollback_completed
       image: agentvoiceresponse/avr-core:1.3.0@sha256:d5812b...
       running: 1
@@ -275,8 +275,8 @@ class Gate(object):
         fresh = self.failed_since(tasks, item.get("UpdatedAt") or item.get("CreatedAt") or "")
         if fresh and state != "updating":
             task = fresh[0]
-            return False, "task %s %s: %s" % (task["Name"], str(task.get("CurrentState", "")).split(" ")[0].lower(),
-                                             task.get("Error") or "no error given")
+            state_word = str(task.get("CurrentState", "")).split(" ")[0].lower()
+            return False, "task %s %s: %s" % (task["Name"], state_word, task.get("Error") or "no error given")
         if state not in (None, "completed") or len(running) != desired:
             errors = [t.get("Error") for t in tasks if t.get("Error")]
             return None, "%d of %d tasks running%s" % (len(running), desired,

@@ -17,7 +17,6 @@ catalog, as in test_gate.py) goes through the release machinery on Swarm:
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 from pathlib import Path
@@ -56,7 +55,8 @@ def variables(project: Path, tag: str, faults: str = "v1.1.0=exit", **extra: Any
         "stack_tag": tag, "stack_tag_environment": "prod", "stack_subnet": "10.232.0.0/24",
         "stack_ports": {"avr-core": ["25401:5001"], "avr-asterisk": ["25460:5060"], "avr-ami": []},
         "stack_management_address": "", "stack_stability_window": 3, "stack_wait_timeout": 90,
-        "stack_env": {"avr-core": {"STANDIN_FAULTS": faults}, "avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-swarm"}},
+        "stack_env": {"avr-core": {"STANDIN_FAULTS": faults},
+                      "avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-swarm"}},
     }
     base.update(extra)
     return base
@@ -86,7 +86,8 @@ def image_tag(item: Dict[str, Any]) -> str:
 
 def objects(kind: str) -> List[str]:
     """The names of the stack's Swarm secrets or configs."""
-    return docker(kind, "ls", "--filter", "label=com.docker.stack.namespace=%s" % STACK, "--format", "{{.Name}}").split()
+    label = "label=com.docker.stack.namespace=%s" % STACK
+    return docker(kind, "ls", "--filter", label, "--format", "{{.Name}}").split()
 
 
 def history(project: Path) -> List[str]:

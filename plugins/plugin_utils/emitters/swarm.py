@@ -220,7 +220,7 @@ def _restart(name: str, restart: Optional[str]) -> Dict[str, Any]:
         return {"condition": "none"}
     if restart in _RESTART:
         return {"condition": _RESTART[restart]}
-    kind, _, count = restart.partition(":")
+    kind, _sep, count = restart.partition(":")
     if kind == "on-failure":
         policy: Dict[str, Any] = {"condition": "on-failure"}
         if count.isdigit():

@@ -276,8 +276,8 @@ def test_probes_resources_platform_and_pull_secrets() -> None:
               and r["metadata"]["name"] == "gold-avr-app-db")
     assert db["spec"]["template"]["spec"]["containers"][0]["resources"] == {
         "limits": {"cpu": "0.5", "memory": "512Mi"}, "requests": {"cpu": "0.25", "memory": "1Gi"}}
-    assert db["spec"]["template"]["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux",
-                                                               "kubernetes.io/arch": "arm64"}
+    selector = db["spec"]["template"]["spec"]["nodeSelector"]
+    assert selector == {"kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64"}
     for k8s in VERSIONS:
         validate(db, k8s)
     docker_spelling = replace(sized, services=tuple(replace(svc, platform="linux/x86_64") for svc in sized.services))

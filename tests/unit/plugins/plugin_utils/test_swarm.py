@@ -84,7 +84,7 @@ def test_every_template_is_a_v3_stack_file(version: str, template_id: str, varia
         assert deploy["update_config"]["monitor"] and deploy["update_config"]["order"] in ("start-first", "stop-first")
         assert deploy["rollback_config"]["order"] == deploy["update_config"]["order"]
         if svc.depends_on:
-            assert spec["depends_on"] == [target for target, _ in svc.depends_on]
+            assert spec["depends_on"] == [target for target, _condition in svc.depends_on]
         if svc.healthcheck is not None:
             assert spec["healthcheck"]["test"] == list(svc.healthcheck.test)
         ports = spec.get("ports", [])
