@@ -275,7 +275,7 @@ class Gate(object):
         fresh = self.failed_since(tasks, item.get("UpdatedAt") or item.get("CreatedAt") or "")
         if fresh and state != "updating":
             task = fresh[0]
-            state_word = str(task.get("CurrentState", "")).split(" ")[0].lower()
+            state_word = str(task.get("CurrentState", "")).split(" ", maxsplit=1)[0].lower()
             return False, "task %s %s: %s" % (task["Name"], state_word, task.get("Error") or "no error given")
         if state not in (None, "completed") or len(running) != desired:
             errors = [t.get("Error") for t in tasks if t.get("Error")]

@@ -245,7 +245,7 @@ options:
     description:
     - Keep the digests the current release runs (its C(release.json)) for every image still asked for
       at the same repository and tag and not in O(digests), so that a re-run pins what runs instead of
-      resolving tags again. RV(to_pull) lists the images the current release does not run.
+      resolving tags again.
     type: bool
     default: false
   shared_env:

@@ -146,17 +146,16 @@ def _names(rendered: swarm.Rendered) -> Dict[str, str]:
 
 def test_a_name_changes_when_and_only_when_its_value_changes() -> None:
     base = description("2026.06", "openai", "full")
-    keys = {var: value for var, value in golden_inputs(builtin("2026.06"), builtin("2026.06").template("openai"),
-                                                       "full").provider_keys.items()}
+    keys = dict(golden_inputs(builtin("2026.06"), builtin("2026.06").template("openai"), "full").provider_keys)
     marks = ["conf-marker-1", "conf-marker-2"]
     before = swarm.emit(base, configs_of(base), version_key=KEY, secret_texts=marks)
     after_key = swarm.emit(description("2026.06", "openai", "full", provider_keys=dict(keys, openai="rotated")),
                            configs_of(base), version_key=KEY, secret_texts=marks)
     after_conf = swarm.emit(base, configs_of(base, marker="2"), version_key=KEY, secret_texts=marks)
-    changed = {n for n in set(before.secrets) ^ set(after_key.secrets)}
+    changed = set(before.secrets) ^ set(after_key.secrets)
     assert changed and all("openai_api_key" in n for n in changed), changed
     assert set(before.configs) == set(after_key.configs)
-    assert {n for n in set(before.secrets) ^ set(after_conf.secrets)} and all(
+    assert set(before.secrets) ^ set(after_conf.secrets) and all(
         "manager_conf" in n for n in set(before.secrets) ^ set(after_conf.secrets))
     same = swarm.emit(base, configs_of(base), version_key=KEY, secret_texts=marks)
     assert _names(same) == _names(before)

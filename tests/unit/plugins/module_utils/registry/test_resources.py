@@ -40,7 +40,9 @@ def test_a_catalog_image_sets_resources_and_the_snapshot_keeps_them() -> None:
     loaded = load(registry.snapshot())
     assert loaded.images["llm/avr-llm-openai"].resources == img.resources
     assert loaded.snapshot_text() == registry.snapshot_text() and loaded.digest == registry.digest
-    other = effective_registry(catalog(**dict(LIMITED, cpus="1")), "2026.06")
+    more = dict(LIMITED)
+    more["cpus"] = "1"
+    other = effective_registry(catalog(**more), "2026.06")
     assert other.digest != registry.digest, "resources are part of the digest"
     plain = effective_registry(catalog(), "2026.06")
     assert "resources" not in plain.snapshot()["images"]["llm/avr-llm-openai"]
