@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
+from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import Healthcheck
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import Deployment, Service
 
@@ -55,6 +56,16 @@ def environment(deployment: Deployment, svc: Service) -> Dict[str, str]:
     return out
 
 
+def healthcheck(hc: Healthcheck) -> Dict[str, Any]:
+    """A health check as compose (and the Swarm stack file, which shares the syntax) writes it."""
+    check: Dict[str, Any] = {"test": [escape(part) for part in hc.test]}
+    for key in ("interval", "timeout", "retries", "start_period"):
+        if getattr(hc, key) is not None:
+            value = getattr(hc, key)
+            check[key] = escape(value) if isinstance(value, str) else value
+    return check
+
+
 def service(deployment: Deployment, svc: Service) -> Dict[str, Any]:
     spec: Dict[str, Any] = {"image": svc.image}
     if svc.platform:
@@ -74,13 +85,7 @@ def service(deployment: Deployment, svc: Service) -> Dict[str, Any]:
     if svc.mounts:
         spec["volumes"] = [escape(mount.spec) for mount in svc.mounts]
     if svc.healthcheck is not None:
-        hc = svc.healthcheck
-        check: Dict[str, Any] = {"test": [escape(part) for part in hc.test]}
-        for key in ("interval", "timeout", "retries", "start_period"):
-            if getattr(hc, key) is not None:
-                value = getattr(hc, key)
-                check[key] = escape(value) if isinstance(value, str) else value
-        spec["healthcheck"] = check
+        spec["healthcheck"] = healthcheck(svc.healthcheck)
     if svc.depends_on:
         spec["depends_on"] = {target: {"condition": condition} for target, condition in svc.depends_on}
     spec["networks"] = [deployment.network.key]

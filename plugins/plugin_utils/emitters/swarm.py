@@ -51,7 +51,7 @@ from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.purposes import BY_NAME, purpose_of
 from ansible_collections.voiceops.avr.plugins.plugin_utils import yaml_emit
 from ansible_collections.voiceops.avr.plugins.plugin_utils.deployment import Deployment, Service, Value
-from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters.compose import escape
+from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters.compose import escape, healthcheck
 
 VERSION = "3.8"
 HEADER = ("Rendered by voiceops.avr.voice_compose (engine swarm, for docker stack deploy); local edits are "
@@ -325,13 +325,7 @@ def service(deployment: Deployment, svc: Service, objects: _Objects, configs: Ma
     if config_mounts:
         spec["configs"] = config_mounts
     if svc.healthcheck is not None:
-        hc = svc.healthcheck
-        check: Dict[str, Any] = {"test": [escape(part) for part in hc.test]}
-        for key in ("interval", "timeout", "retries", "start_period"):
-            if getattr(hc, key) is not None:
-                value = getattr(hc, key)
-                check[key] = escape(value) if isinstance(value, str) else value
-        spec["healthcheck"] = check
+        spec["healthcheck"] = healthcheck(svc.healthcheck)
     if svc.depends_on:
         spec["depends_on"] = [target for target, _condition in svc.depends_on]
     spec["networks"] = [deployment.network.key]
