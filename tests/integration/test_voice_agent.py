@@ -199,7 +199,9 @@ def deployment(tmp_path: Path, suffix: str, catalog: Path, port: int, **extra: A
     return dict({"stack_catalog": str(catalog), "stack_template": "voice-agent", "stack_deployment": name,
                  "stack_service_prefix": name, "stack_project_dir": str(tmp_path / name),
                  "stack_ports": {"voice-agent": ["%d:8080" % port]}, "stack_env": {"voice-agent": env},
-                 "stack_wait_timeout": 90}, **extra)
+                 "stack_wait_timeout": 90,
+                 # the gate's crash detection is proved in test_gate.py with the default window (12 s)
+                 "stack_stability_window": 3}, **extra)
 
 
 def health_status(item: Dict[str, Any]) -> str:
