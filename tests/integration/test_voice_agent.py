@@ -253,6 +253,9 @@ def test_gate_rolls_back_an_update_whose_health_check_fails(collections_path: Pa
                                                             tmp_path: Path) -> None:
     data = catalog_data()
     data["images"][0]["env"].append({"name": "STANDIN_FAULTS", "description": "stand-in faults per version"})
+    # the catalog's own health check (5 s interval, 10 s start period) is proved by the test above; this copy's
+    # checks every second, so that Docker calls v1.1.0 unhealthy (and v1.0.0 healthy again) in seconds
+    data["images"][0]["healthcheck"] = dict(data["images"][0]["healthcheck"], interval="1s", start_period="2s")
     catalog = tmp_path / "voice-agent-faults.yml"
     catalog.write_text(yaml.safe_dump(data, sort_keys=False))
     dep = deployment(tmp_path, "c", catalog, 28181, env={"STANDIN_FAULTS": "1.1.0=unhealthy"},
