@@ -48,8 +48,7 @@ SERVICES = ("avr-core", "avr-asterisk", "avr-ami", "avr-sts-ultravox")
 TAG = "v1.0.0"
 USER = "puller"
 PASSWORD_ENV = "VOICEOPS_TEST_REGISTRY_PASSWORD"
-# the gate's crash detection is proved in test_gate.py with the default window (12 s); here a short one
-FLEET_VARS: Dict[str, Any] = dict(DEPLOY_VARS, stack_tag=TAG, stack_tag_environment="prod", stack_stability_window=3)
+FLEET_VARS: Dict[str, Any] = dict(DEPLOY_VARS, stack_tag=TAG, stack_tag_environment="prod")
 
 
 class PrivateRegistry:

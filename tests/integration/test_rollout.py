@@ -61,7 +61,7 @@ FLEET_VARS: Dict[str, Any] = dict(
     stack_health_timeout=6,
     stack_wait_timeout=60,
     # the gate's crash detection is proved in test_gate.py with the default window; here a short one
-    stack_stability_window=3,
+    stack_stability_window=5,
     stack_releases_keep=3,
 )
 
