@@ -62,6 +62,8 @@ def play(collections_path: Path, tmp: Path, deployment: Dict[str, Any], check: b
          playbook: Path = PLAYBOOK, **extra: Any) -> subprocess.CompletedProcess:
     variables = dict(deployment, stack_provider_keys=KEYS, stack_image_prefix=REGISTRY + "/",
                      stack_project_dir=str(tmp / deployment["stack_deployment"]), stack_wait_timeout=90,
+                     # the gate's crash detection is proved in test_gate.py with the default window (12 s)
+                     stack_stability_window=3,
                      ansible_python_interpreter=sys.executable, ansible_connection="local")
     variables.update(extra)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}

@@ -199,7 +199,9 @@ def deployment(tmp_path: Path, suffix: str, catalog: Path, port: int, **extra: A
     return dict({"stack_catalog": str(catalog), "stack_template": "voice-agent", "stack_deployment": name,
                  "stack_service_prefix": name, "stack_project_dir": str(tmp_path / name),
                  "stack_ports": {"voice-agent": ["%d:8080" % port]}, "stack_env": {"voice-agent": env},
-                 "stack_wait_timeout": 90}, **extra)
+                 "stack_wait_timeout": 90,
+                 # the gate's crash detection is proved in test_gate.py with the default window (12 s)
+                 "stack_stability_window": 3}, **extra)
 
 
 def health_status(item: Dict[str, Any]) -> str:
@@ -251,6 +253,9 @@ def test_gate_rolls_back_an_update_whose_health_check_fails(collections_path: Pa
                                                             tmp_path: Path) -> None:
     data = catalog_data()
     data["images"][0]["env"].append({"name": "STANDIN_FAULTS", "description": "stand-in faults per version"})
+    # the catalog's own health check (5 s interval, 10 s start period) is proved by the test above; this copy's
+    # checks every second, so that Docker calls v1.1.0 unhealthy (and v1.0.0 healthy again) in seconds
+    data["images"][0]["healthcheck"] = dict(data["images"][0]["healthcheck"], interval="1s", start_period="2s")
     catalog = tmp_path / "voice-agent-faults.yml"
     catalog.write_text(yaml.safe_dump(data, sort_keys=False))
     dep = deployment(tmp_path, "c", catalog, 28181, env={"STANDIN_FAULTS": "1.1.0=unhealthy"},
