@@ -6,7 +6,7 @@ merges the body into the object (dict merge, no strategic-merge semantics), DELE
 are filled here, and are this file's own code, not kmock's: a list answers with its ``kind``
 (``DeploymentList``; kubernetes.core reads it) and honours ``labelSelector`` (equality terms only).
 
-One controller step is this file's too: a Deployment read back (GET, list) carries the status a deployment
+One controller step is this file's too: a Deployment the server returns (GET, list, and the answer to a POST or PATCH) carries the status a deployment
 controller would give it once it has acted, computed from the stored object at read time:
 ``FakeCluster(available=...)`` decides per Deployment whether its pods became available (all replicas
 available, condition Progressing reason NewReplicaSetAvailable) or not (all unavailable, Progressing
@@ -63,6 +63,12 @@ class Emulator(kmock.KubernetesEmulator):
 
     async def _serve_fetch(self, request: Any) -> Any:
         return self._controlled(request, await super()._serve_fetch(request))
+
+    async def _serve_create(self, request: Any) -> Any:
+        return self._controlled(request, await super()._serve_create(request))
+
+    async def _serve_update(self, request: Any) -> Any:
+        return self._controlled(request, await super()._serve_update(request))
 
     async def _serve_list(self, request: Any) -> Any:
         payload = await super()._serve_list(request)

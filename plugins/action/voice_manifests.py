@@ -92,13 +92,22 @@ class ActionModule(ComposeAction):
                      roles: Dict[str, List[str]], deployment: str) -> str:
         text = super()._config_text(source, name, task_vars, secrets, roles, deployment)
         raw = self._loader.get_text_file_contents(self._find_needle("templates", source))
-        values = [v for v in list(secrets.values()) + list(self._k8s["deployment"].secret_values.values()) if v]
-        holds = "voice_secrets" in raw or any(value in text for value in values)
-        self._k8s["configs"][name] = kubernetes.ConfigFile(path=name, text=text, secret=holds)
-        self._emit()
+        self._k8s.setdefault("texts", {})[name] = (text, "voice_secrets" in raw, [v for v in secrets.values() if v])
+        if "deployment" in self._k8s:
+            self._emit()
         return text
 
+    def _classify(self) -> None:
+        """The configuration files rendered so far as ConfigFiles: secret when the source template reads
+        voice_secrets or the text holds a secret value of the render (voice_compose may render them before the
+        manifests file is wanted, so this waits for the deployment)."""
+        known = [v for v in self._k8s["deployment"].secret_values.values() if v]
+        for name, (text, reads_secrets, values) in self._k8s.get("texts", {}).items():
+            holds = reads_secrets or any(value in text for value in values + known)
+            self._k8s["configs"][name] = kubernetes.ConfigFile(path=name, text=text, secret=holds)
+
     def _emit(self) -> None:
+        self._classify()
         manifests = kubernetes.emit(self._k8s["deployment"], self._k8s["configs"], self._k8s["options"])
         self._k8s["manifests"] = manifests
         self._k8s["spec"]["content"] = manifests.content
