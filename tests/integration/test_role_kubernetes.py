@@ -7,7 +7,7 @@ One deployment goes through the release machinery:
   Deployments and records the release staged then active (its main file kubernetes/manifests.yml);
 - an unchanged re-run changes nothing (changed=0) and sends the server no write;
 - check mode with a change writes no file and sends the server no write;
-- a provider change (openai-realtime -> ultravox: the service avr-sts-openai is gone) is applied and the resources
+- a template change (openai-realtime -> ultravox: the service avr-sts-openai is gone) is applied and the resources
   of this deployment the new release no longer has are deleted, a planted stale one included; another
   deployment's resource and an unlabelled one stay;
 - an update to v1.1.0 (the fake never makes its Deployments available) fails its gate, is recorded failed, and the
@@ -63,6 +63,8 @@ def variables(project: Path, kubeconfig: Path, template: str, tag: str, **extra:
             "stack_kubernetes_namespace": NAMESPACE, "stack_kubernetes_kubeconfig": str(kubeconfig),
             "stack_provider_keys": KEYS, "stack_secrets": SECRETS, "stack_tag": tag,
             "stack_tag_environment": "prod", "stack_wait_timeout": 4}
+    if template == "ultravox":
+        base["stack_env"] = {"avr-sts-ultravox": {"ULTRAVOX_AGENT_ID": "agent-k8r"}}
     base.update(extra)
     return base
 
@@ -134,10 +136,13 @@ def test_the_role_runs_releases_on_kubernetes(tmp_path: Path, collections_path: 
         assert writes(cluster)[before:] == [], "an unchanged re-run wrote to the cluster"
         assert history(project) == ["staged", "active"]
 
+        # a template change (environment.json is seeded per template: the user seeds it again, here by removing it)
+        (project / "environment.json").unlink()
         text = (project / "kubernetes" / "manifests.yml").read_bytes()
         checked = play(cluster, "ultravox", "v1.0.0", "--check", "--diff")
         assert checked.returncode == 0, checked.stdout[-4000:]
         assert (project / "kubernetes" / "manifests.yml").read_bytes() == text
+        assert not (project / "environment.json").exists()
         assert writes(cluster)[before:] == [], "check mode wrote to the cluster"
         assert "avr-sts-ultravox" in checked.stdout, "check mode showed no diff of the manifests"
 
