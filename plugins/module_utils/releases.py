@@ -192,8 +192,7 @@ class ReleaseStore(object):
         """The compose file name and ``files`` of a task: plain paths of the project, outside releases/."""
         if not isinstance(self.compose_file, str) or not layout.plain_relative(self.compose_file) \
                 or ("/" in self.compose_file and self.compose_file not in layout.MAIN_FILES):
-            raise ReleaseError("compose_file: %r must be a plain file name or %s" % (self.compose_file,
-                                                                                  layout.MANIFESTS_FILE))
+            raise ReleaseError("compose_file: %r must be a plain file name" % (self.compose_file,))
         for name in files:
             if not layout.plain_relative(name) or name.split("/")[0] == RELEASES \
                     or name in (self.compose_file, ENV_FILE, CURRENT):

@@ -134,6 +134,7 @@ def test_the_role_runs_releases_on_kubernetes(tmp_path: Path, collections_path: 
         again = play(cluster, "openai-realtime", "v1.0.0")
         assert again.returncode == 0 and "changed=0" in recap(again), again.stdout[-4000:]
         assert writes(cluster)[before:] == [], "an unchanged re-run wrote to the cluster"
+        assert "Apply the resources" not in again.stdout, "an unchanged re-run went through the gate again"
         assert history(project) == ["staged", "active"]
 
         # a template change (environment.json is seeded per template: the user seeds it again, here by removing it)
