@@ -6,8 +6,9 @@ merges the body into the object (dict merge, no strategic-merge semantics), DELE
 are filled here, and are this file's own code, not kmock's: a list answers with its ``kind``
 (``DeploymentList``; kubernetes.core reads it) and honours ``labelSelector`` (equality terms only).
 
-One controller step is this file's too: a Deployment the server returns (GET, list, and the answer to a POST or PATCH) carries the status a deployment
-controller would give it once it has acted, computed from the stored object at read time:
+One controller step is this file's too: a Deployment the server returns (GET, list, the answer to a POST
+or PATCH) carries the status a deployment controller would give it once it has acted, computed from the
+stored object when it is returned:
 ``FakeCluster(available=...)`` decides per Deployment whether its pods became available (all replicas
 available, condition Progressing reason NewReplicaSetAvailable) or not (all unavailable, Progressing
 reason ReplicaSetUpdated); by default every Deployment is available. No pod is ever made.
