@@ -12,6 +12,7 @@ One deployment goes through the release machinery:
   deployment's resource and an unlabelled one stay;
 - an update to v1.1.0 (the fake never makes its Deployments available) fails its gate, is recorded failed, and the
   previous release is re-applied (the cluster holds v1.0.0 again) and recorded active;
+- the rollback entry point goes back to the openai-realtime release: re-applied, avr-sts-ultravox pruned;
 - absent deletes the deployment's resources by label, and nothing else.
 No provider key or secret value is in any request the server received, in the output or in any file of the
 project readable by group or others.
@@ -49,6 +50,18 @@ ROLE_PLAY = """
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
   roles:
     - role: voiceops.avr.stack
+"""
+ROLLBACK_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Roll back
+      ansible.builtin.include_role:
+        name: voiceops.avr.stack
+        tasks_from: rollback
 """
 
 
@@ -174,6 +187,17 @@ def test_the_role_runs_releases_on_kubernetes(tmp_path: Path, collections_path: 
         assert history(project) == ["staged", "active", "staged", "active", "staged", "failed", "active"]
         assert json.loads((project / "current" / "release.json").read_text())["id"] == good_release
         assert images(cluster) == good, "the previous release was not re-applied"
+
+        # the rollback entry point: back to the openai-realtime release, re-applied, the ultravox service pruned
+        back = run_playbook(tmp_path, collections_path, ROLLBACK_PLAY,
+                            {"stack_engine": "kubernetes", "stack_deployment": DEPLOYMENT,
+                             "stack_project_dir": str(project), "stack_kubernetes_kubeconfig": str(kubeconfig),
+                             "stack_wait_timeout": 4}, timeout=600)
+        outputs.append(back.stdout + back.stderr)
+        assert back.returncode == 0, back.stdout[-6000:]
+        held = names(cluster)
+        assert "avr-sts-openai" in held["apps/v1/deployments"] and "avr-sts-ultravox" not in held["apps/v1/deployments"]
+        assert history(project)[-2:] == ["rolled_back", "active"]
 
         gone = play(cluster, "ultravox", "v1.0.0", "-e", "stack_state=absent")
         assert gone.returncode == 0, gone.stdout[-4000:]
