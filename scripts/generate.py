@@ -587,7 +587,7 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                              "description": ["Deployment (compose project) name; defaults to the template id."]},
         "stack_project_dir": {"type": "path",
                               "description": ["Project directory on the host; defaults to /srv/avr/<deployment>."]},
-        "stack_engine": {"type": "str", "default": "compose", "choices": ["compose", "swarm"],
+        "stack_engine": {"type": "str", "default": "compose", "choices": ["compose", "kubernetes", "swarm"],
                          "description": [
                              "What runs the deployment: V(compose), Docker Compose on the host (the compose file "
                              "C(docker-compose.yml)), or V(swarm), Docker Swarm (the stack file C(docker-stack.yml), "
@@ -596,7 +596,33 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                              "With V(swarm), provider keys and secrets are Swarm secrets with versioned names, never "
                              "in the stack file; the target needs the Python packages C(jsondiff) and C(PyYAML) "
                              "(community.docker.docker_stack's requirements) and the Docker CLI.",
+                             "With V(kubernetes), M(voiceops.avr.voice_manifests) writes C(kubernetes/manifests.yml) "
+                             "(the release's main file) and kubernetes.core.k8s applies it (C(apply: true)), waits "
+                             "for every Deployment to be available and rolled out (O(stack_wait_timeout)), then "
+                             "deletes the deployment's Deployments, Services and ConfigMaps (by label "
+                             "C(app.kubernetes.io/instance) and C(app.kubernetes.io/managed-by)) the release no "
+                             "longer has; a rollback re-applies the previous release's manifests. Provider keys and "
+                             "secrets are Secrets the user creates, never rendered. Images are not pulled nor "
+                             "resolved on the target (the cluster pulls them; pin digests with O(stack_digests)). "
+                             "The target (where the kubernetes.core modules run) needs the Python packages "
+                             "C(kubernetes) and C(PyYAML).",
                              "Tenants (O(stack_tenants)) run on V(compose) only."]},
+        "stack_kubernetes_namespace": {"type": "str", "default": "",
+                                       "description": [
+                                           "With O(stack_engine=kubernetes): an existing namespace the resources go "
+                                           "into; empty: the manifests make a namespace named after the deployment "
+                                           "(and O(stack_state=absent) deletes it)."]},
+        "stack_kubernetes_kubeconfig": {"type": "str", "default": "",
+                                        "description": [
+                                            "With O(stack_engine=kubernetes): the kubeconfig file every "
+                                            "kubernetes.core task of the role uses; empty: kubernetes.core's default "
+                                            "(C(K8S_AUTH_KUBECONFIG), C(~/.kube/config))."]},
+        "stack_kubernetes_context": {"type": "str", "default": "",
+                                     "description": ["With O(stack_engine=kubernetes): the kubeconfig context; "
+                                                     "empty: the current context."]},
+        "stack_kubernetes_host": {"type": "str", "default": "",
+                                  "description": ["With O(stack_engine=kubernetes): the API server URL, instead of "
+                                                  "the kubeconfig's."]},
         "stack_swarm_placement": {"type": "str", "default": "",
                                   "description": [
                                       "With O(stack_engine=swarm): the node (C(node.hostname)) that runs the services "
@@ -605,7 +631,9 @@ def argument_specs(registries: Sequence[Registry]) -> str:
         "stack_state": {"type": "str", "default": "present", "choices": ["present", "absent"],
                         "description": ["V(absent) stops and removes the containers and the network (with "
                                         "O(stack_engine=swarm): the stack's services, networks, secrets and "
-                                        "configs)."]},
+                                        "configs; with O(stack_engine=kubernetes): the deployment's resources, its "
+                                        "PersistentVolumeClaims included, by label, and the namespace the manifests "
+                                        "made)."]},
         "stack_purge": {"type": "bool", "default": False,
                         "description": ["With O(stack_state=absent), also delete the project directory."]},
         "stack_provider_keys": {"type": "dict", "default": {}, "no_log": True,
@@ -663,7 +691,7 @@ def argument_specs(registries: Sequence[Registry]) -> str:
     options.update(tenant_options(options))
     rollback_options = {name: options[name] for name in (
         "stack_deployment", "stack_project_dir", "stack_engine", "stack_pull", "stack_wait", "stack_wait_timeout",
-        "stack_log_lines")}
+        "stack_log_lines", "stack_kubernetes_kubeconfig", "stack_kubernetes_context", "stack_kubernetes_host")}
     rollback_options.update(RELEASE_OPTIONS)
     rollback_options["stack_rollback_release"] = {
         "type": "str", "default": "previous",

@@ -6,24 +6,74 @@ merges the body into the object (dict merge, no strategic-merge semantics), DELE
 are filled here, and are this file's own code, not kmock's: a list answers with its ``kind``
 (``DeploymentList``; kubernetes.core reads it) and honours ``labelSelector`` (equality terms only).
 
-It is not an API server: no validation, defaulting, admission, scheduling, controllers (a Deployment
-never gets pods or a status), dry-run, server-side apply, or cluster-scoped paths of the core group such
-as /api/v1/namespaces (kmock 0.8 cannot parse them), so resources are rendered into an existing namespace.
+One controller step is this file's too: a Deployment the server returns (GET, list, the answer to a POST
+or PATCH) carries the status a deployment controller would give it once it has acted, computed from the
+stored object when it is returned:
+``FakeCluster(available=...)`` decides per Deployment whether its pods became available (all replicas
+available, condition Progressing reason NewReplicaSetAvailable) or not (all unavailable, Progressing
+reason ReplicaSetUpdated); by default every Deployment is available. No pod is ever made.
+
+It is not an API server: no validation, defaulting, admission, scheduling, real controllers (no pods, no
+ReplicaSets, no rollout over time), dry-run, server-side apply, or cluster-scoped paths of the core group
+such as /api/v1/namespaces (kmock 0.8 cannot parse them), so resources are rendered into an existing
+namespace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import kmock
 
 
+DEPLOYMENTS = kmock.resource("apps/v1/deployments")
+Available = Callable[[Dict[str, Any]], bool]
+
+
+def deployment_status(obj: Dict[str, Any], available: bool) -> Dict[str, Any]:
+    """``obj`` (a stored Deployment) as a deployment controller leaves it: generation observed, its replicas
+    all available and the rollout complete, or all unavailable and the rollout still under way."""
+    obj = copy.deepcopy(obj)
+    meta = obj.setdefault("metadata", {})
+    generation = meta.setdefault("generation", 1)
+    replicas = (obj.get("spec") or {}).get("replicas", 1)
+    status: Dict[str, Any] = {"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas}
+    if available:
+        status.update(readyReplicas=replicas, availableReplicas=replicas, conditions=[
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}])
+    else:
+        status.update(unavailableReplicas=replicas, conditions=[
+            {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"},
+            {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}])
+    obj["status"] = status
+    return obj
+
+
 class Emulator(kmock.KubernetesEmulator):
+    #: whether a Deployment's pods become available (the controller step); FakeCluster sets it
+    available: Available = staticmethod(lambda obj: True)
+
+    def _controlled(self, request: Any, obj: Any) -> Any:
+        if request.resource == DEPLOYMENTS and isinstance(obj, dict) and obj.get("kind", "Deployment") == "Deployment":
+            return deployment_status(obj, self.available(obj))
+        return obj
+
+    async def _serve_fetch(self, request: Any) -> Any:
+        return self._controlled(request, await super()._serve_fetch(request))
+
+    async def _serve_create(self, request: Any) -> Any:
+        return self._controlled(request, await super()._serve_create(request))
+
+    async def _serve_update(self, request: Any) -> Any:
+        return self._controlled(request, await super()._serve_update(request))
+
     async def _serve_list(self, request: Any) -> Any:
         payload = await super()._serve_list(request)
-        items = payload["items"]
+        items = [self._controlled(request, item) for item in payload["items"]]
         selector = request.params.get("labelSelector")
         if selector:
             wanted = dict(term.split("=", 1) for term in selector.split(","))
@@ -39,7 +89,8 @@ class Emulator(kmock.KubernetesEmulator):
 class FakeCluster:
     """The emulator served from a thread of its own, with a kubeconfig that points at it."""
 
-    def __init__(self) -> None:
+    def __init__(self, available: Optional[Available] = None) -> None:
+        self.available = available
         self.emulator: Optional[Emulator] = None
         self.url = ""
         self._loop = asyncio.new_event_loop()
@@ -53,6 +104,8 @@ class FakeCluster:
 
     async def _serve(self) -> None:
         self.emulator = Emulator()
+        if self.available is not None:
+            self.emulator.available = self.available
         self.emulator.resources.load_bundled()
         self._stop = asyncio.Event()
         async with self.emulator, kmock.Server(self.emulator) as server:

@@ -15,14 +15,14 @@ import hashlib
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.voiceops.avr.plugins.action.voice_compose import HIDDEN
+from ansible_collections.voiceops.avr.plugins.action.voice_compose import HIDDEN, _release_meta, _release_state
 from ansible_collections.voiceops.avr.plugins.action.voice_compose import ActionModule as ComposeAction
 from ansible_collections.voiceops.avr.plugins.module_utils import layout
 from ansible_collections.voiceops.avr.plugins.module_utils.registry.model import readiness
 from ansible_collections.voiceops.avr.plugins.plugin_utils.action import AnsibleActionFail, check_file_mode
 from ansible_collections.voiceops.avr.plugins.plugin_utils.emitters import kubernetes
 
-MANIFESTS = "kubernetes/manifests.yml"
+MANIFESTS = layout.MANIFESTS_FILE
 #: the result fields of voice_compose that name Docker things a Kubernetes deployment does not have
 DOCKER_ONLY = ("containers", "networks", "published")
 
@@ -50,6 +50,10 @@ class ActionModule(ComposeAction):
         for key in DOCKER_ONLY:
             out.pop(key, None)
         out.pop("backup_file", None)
+        # the current release holds the manifests file (compose_file kubernetes/manifests.yml): compare its checksum
+        info = self._k8s["info"]
+        release = _release_meta(info[layout.CURRENT + "/" + layout.RELEASE_META])
+        out["release"] = _release_state(release, manifests.checksum, info, out["release_files"], self._k8s["wanted"])
         out.update(dest=os.path.join(self._k8s["directory"], MANIFESTS), checksum=manifests.checksum,
                    manifests=MANIFESTS, namespace=manifests.namespace, resources=manifests.resources,
                    references=manifests.references, host_network=manifests.host_network)
@@ -69,6 +73,7 @@ class ActionModule(ComposeAction):
         files = super().inspect(task_vars, directory, list(names) + [MANIFESTS], list(read) + [MANIFESTS],
                                 mask_vars=mask_vars, read_masked=[], docker=None, read_header=[MANIFESTS])
         files[layout.COMPOSE_FILE] = files[MANIFESTS]
+        self._k8s["info"] = files
         return files
 
     def _wanted(self, rendered: Any, args: Dict[str, Any], compose_file: str) -> List[Dict[str, Any]]:
@@ -80,19 +85,29 @@ class ActionModule(ComposeAction):
         self._k8s.update(spec=spec, deployment=rendered.deployment, directory=args["project_dir"],
                          options=self._options(args))
         self._emit()
-        return [spec]
+        self._k8s["wanted"] = [spec]  # voice_compose adds the configuration files to this list
+        return self._k8s["wanted"]
 
     def _config_text(self, source: str, name: str, task_vars: Dict[str, Any], secrets: Dict[str, str],
                      roles: Dict[str, List[str]], deployment: str) -> str:
         text = super()._config_text(source, name, task_vars, secrets, roles, deployment)
         raw = self._loader.get_text_file_contents(self._find_needle("templates", source))
-        values = [v for v in list(secrets.values()) + list(self._k8s["deployment"].secret_values.values()) if v]
-        holds = "voice_secrets" in raw or any(value in text for value in values)
-        self._k8s["configs"][name] = kubernetes.ConfigFile(path=name, text=text, secret=holds)
-        self._emit()
+        self._k8s.setdefault("texts", {})[name] = (text, "voice_secrets" in raw, [v for v in secrets.values() if v])
+        if "deployment" in self._k8s:
+            self._emit()
         return text
 
+    def _classify(self) -> None:
+        """The configuration files rendered so far as ConfigFiles: secret when the source template reads
+        voice_secrets or the text holds a secret value of the render (voice_compose may render them before the
+        manifests file is wanted, so this waits for the deployment)."""
+        known = [v for v in self._k8s["deployment"].secret_values.values() if v]
+        for name, (text, reads_secrets, values) in self._k8s.get("texts", {}).items():
+            holds = reads_secrets or any(value in text for value in values + known)
+            self._k8s["configs"][name] = kubernetes.ConfigFile(path=name, text=text, secret=holds)
+
     def _emit(self) -> None:
+        self._classify()
         manifests = kubernetes.emit(self._k8s["deployment"], self._k8s["configs"], self._k8s["options"])
         self._k8s["manifests"] = manifests
         self._k8s["spec"]["content"] = manifests.content

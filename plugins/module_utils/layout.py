@@ -11,6 +11,7 @@ Shared by the target modules (``project_files``, ``release``) and the controller
     <project_dir>/
       docker-compose.yml        the compose file (its name may be chosen per task)
       docker-stack.yml          the stack file, for a deployment on Docker Swarm (engine swarm)
+      kubernetes/manifests.yml  the Kubernetes resources, for a deployment on Kubernetes (voice_manifests)
       swarm/                    what the stack's Swarm secrets and configs are created from (secrets/,
                                 configs/, one file per version) and the key of the secret versions
       environment.json          the non-secret settings (voice_env)
@@ -30,6 +31,8 @@ import re
 
 COMPOSE_FILE = "docker-compose.yml"
 STACK_FILE = "docker-stack.yml"
+KUBERNETES_DIR = "kubernetes"
+MANIFESTS_FILE = KUBERNETES_DIR + "/manifests.yml"
 SWARM_DIR = "swarm"
 SWARM_KEY = SWARM_DIR + "/version.key"
 ENV_FILE = "environment.json"
@@ -46,8 +49,9 @@ RELEASES_LOCK = ".lock"
 #: Top-level names of the project directory that the collection owns (files or directories).
 RESERVED = (COMPOSE_FILE, ENV_FILE, CREDENTIALS_FILE, REGISTRY_SNAPSHOT, ASTERISK_DIR, RELEASES, CURRENT, STACK_FILE,
             SWARM_DIR)
-#: The names the file a deployment is run from takes by default (per engine: compose, swarm).
-MAIN_FILES = (COMPOSE_FILE, STACK_FILE)
+#: The names the file a deployment is run from takes by default (per engine: compose, swarm, kubernetes); the
+#: only one in a subdirectory is the manifests file.
+MAIN_FILES = (COMPOSE_FILE, STACK_FILE, MANIFESTS_FILE)
 
 #: What ``tempfile.mkstemp`` adds to a temporary file's prefix (8 characters of this alphabet).
 _TEMP_SUFFIX = r"[a-z0-9_]{8}"

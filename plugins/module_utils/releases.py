@@ -190,8 +190,8 @@ class ReleaseStore(object):
 
     def check_options(self, files):
         """The compose file name and ``files`` of a task: plain paths of the project, outside releases/."""
-        if not isinstance(self.compose_file, str) or "/" in self.compose_file \
-                or not layout.plain_relative(self.compose_file):
+        if not isinstance(self.compose_file, str) or not layout.plain_relative(self.compose_file) \
+                or ("/" in self.compose_file and self.compose_file not in layout.MAIN_FILES):
             raise ReleaseError("compose_file: %r must be a plain file name" % (self.compose_file,))
         for name in files:
             if not layout.plain_relative(name) or name.split("/")[0] == RELEASES \
@@ -351,7 +351,8 @@ class ReleaseStore(object):
         meta = self.meta(release)
         where = "%s/%s" % (source, META)
         names = [meta.get("compose_file", self.compose_file)]
-        if not isinstance(names[0], str) or "/" in names[0] or not layout.plain_relative(names[0]) \
+        if not isinstance(names[0], str) or not layout.plain_relative(names[0]) \
+                or ("/" in names[0] and names[0] not in layout.MAIN_FILES) \
                 or (names[0] not in layout.MAIN_FILES and layout.reserved(names[0])):
             raise ReleaseError("%s: compose_file %r is not a plain file name of the project; refusing to "
                                "restore release %s" % (where, names[0], release))
@@ -506,6 +507,7 @@ class ReleaseStore(object):
             raise ReleaseError("release %s already exists; run again in a second" % release)
         work = tempfile.mkdtemp(prefix=".staging-", dir=self.root)
         os.chmod(work, 0o700)
+        os.makedirs(os.path.dirname(os.path.join(work, self.compose_file)), mode=0o700, exist_ok=True)
         copy_synced(compose, os.path.join(work, self.compose_file))
         if env_checksum is not None:
             copy_synced(env_file, os.path.join(work, ENV_FILE))

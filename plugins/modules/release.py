@@ -119,7 +119,9 @@ options:
     type: int
     default: 5
   compose_file:
-    description: File name of the compose file in O(project_dir).
+    description:
+      - File name of the compose file in O(project_dir), the file the deployment is run from (a stack file
+        for Docker Swarm), or C(kubernetes/manifests.yml) for a deployment on Kubernetes.
     type: str
     default: docker-compose.yml
 attributes:

@@ -58,7 +58,9 @@ options:
     elements: str
     default: []
   compose_file:
-    description: File name of the compose file in O(project_dir), for releases whose C(release.json) does not name it.
+    description:
+      - File name of the compose file in O(project_dir), for releases whose C(release.json) does not name it
+        (a stack file for Docker Swarm, or C(kubernetes/manifests.yml) for a deployment on Kubernetes).
     type: str
     default: docker-compose.yml
 attributes:

@@ -125,3 +125,28 @@ def test_main_turns_one_release_error_into_one_fail_json(capsys: pytest.CaptureF
     result = json.loads(capsys.readouterr().out)
     assert result["failed"] is True and result["msg"] == (
         "release: '20260101T000000Z-deadbeef' is not a release of %s; known releases: %s" % (project, rid))
+
+
+def test_the_manifests_file_of_a_kubernetes_deployment_is_a_release_main_file(project: Path) -> None:
+    """kubernetes/manifests.yml (the one main file in a subdirectory) is staged, compared and restored like a
+    compose file; any other path with a '/' is still refused."""
+    manifests = project / "kubernetes" / "manifests.yml"
+    manifests.parent.mkdir()
+    manifests.write_text("kind: Deployment # one\n", encoding="utf-8")
+    store = ReleaseStore(str(project), "kubernetes/manifests.yml")
+    first = store.change("staged", actor="test")["release"]
+    store.change("active", release=first, actor="test")
+    assert (project / "releases" / first / "kubernetes" / "manifests.yml").read_text() == manifests.read_text()
+    assert json.loads((project / "releases" / first / "release.json").read_text())["compose_file"] == \
+        "kubernetes/manifests.yml"
+    assert store.change("staged", actor="test")["created"] is False
+    manifests.write_text("kind: Deployment # two\n", encoding="utf-8")
+    assert store.info(release=first)["differs"] is True
+    second = store.change("staged", actor="test")["release"]
+    assert second != first
+    assert store.change("restored", release=first)["restored_files"] == ["kubernetes/manifests.yml"]
+    assert manifests.read_text() == "kind: Deployment # one\n"
+    before = tree(project)
+    with pytest.raises(ReleaseError, match=r"^compose_file: 'kubernetes/other\.yml' must be a plain file name$"):
+        ReleaseStore(str(project), "kubernetes/other.yml").change("staged", actor="test")
+    assert tree(project) == before
