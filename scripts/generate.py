@@ -701,11 +701,12 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                  "stack_registry_accounts", "stack_retry_failed", "stack_rollback_on_failure"):
         del rollback_options[name]
     spec = {"argument_specs": {"main": {
-        "short_description": "Deploy or remove one AVR voice-agent deployment with Docker Compose",
+        "short_description": "Deploy or remove AVR voice-agent deployments on Docker Compose, Docker Swarm or Kubernetes",
         "description": [
             "Generated from the registry by scripts/generate.py; do not edit.",
-            "Writes the Asterisk configuration, environment.json, the compose file and credential files,",
-            "then runs the stack with community.docker.docker_compose_v2.",
+            "Writes the Asterisk configuration, environment.json, the engine's main file (compose file, Swarm stack",
+            "file or Kubernetes manifests) and credential files, records them as a release, then runs it with",
+            "community.docker.docker_compose_v2, community.docker.docker_stack or kubernetes.core.k8s.",
         ],
         "options": options,
     }, "rollback": {
