@@ -701,7 +701,8 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                  "stack_registry_accounts", "stack_retry_failed", "stack_rollback_on_failure"):
         del rollback_options[name]
     spec = {"argument_specs": {"main": {
-        "short_description": "Deploy or remove AVR voice-agent deployments on Docker Compose, Docker Swarm or Kubernetes",
+        "short_description": ("Deploy or remove AVR voice-agent deployments on Docker Compose, Docker Swarm or "
+                              "Kubernetes"),
         "description": [
             "Generated from the registry by scripts/generate.py; do not edit.",
             "Writes the Asterisk configuration, environment.json, the engine's main file (compose file, Swarm stack",
