@@ -5,10 +5,10 @@
 """Render cost of every engine's output, per template, against the compose file as the anchor.
 
 For every template of every generation, with provider keys, secrets and a service prefix (the golden
-``full`` inputs, less the bind addresses Swarm refuses): the median time of ``render.resolve`` (inputs checked,
-the deployment description built), of each emitter on that description (``compose``, ``swarm``, ``kubernetes``, whichever this tree has), and of
-the whole compose ``render()``. Ratios are emitter time / compose emitter time and (resolve + emitter) /
-compose ``render()``. Pure in-process work, no Ansible, no Docker; no configuration files are given to the
+``full`` inputs, less the bind addresses Swarm refuses): the median time of ``render.resolve`` (inputs
+checked, the deployment description built), of each emitter on that description (``compose``, ``swarm``,
+``kubernetes``, whichever this tree has), and of the whole compose ``render()``. Ratios are emitter time /
+compose emitter time. Pure in-process work, no Ansible, no Docker; no configuration files are given to the
 emitters (the Asterisk files are rendered by voice_compose from Jinja templates, the same for every engine).
 
 Part 2 (``--role``): the stack role's wall time for the same deployment (template ultravox of generation
