@@ -603,10 +603,10 @@ def argument_specs(registries: Sequence[Registry]) -> str:
                              "C(app.kubernetes.io/instance) and C(app.kubernetes.io/managed-by)) the release no "
                              "longer has; a rollback re-applies the previous release's manifests. Provider keys and "
                              "secrets are Secrets the user creates, never rendered. Images are not pulled nor "
-                             "resolved on the target (the cluster pulls them; pin digests with O(stack_digests)). "
+                             "resolved on the target (the cluster pulls them; pin digests with C(stack_digests)). "
                              "The target (where the kubernetes.core modules run) needs the Python packages "
                              "C(kubernetes) and C(PyYAML).",
-                             "Tenants (O(stack_tenants)) run on V(compose) only."]},
+                             "Tenants (C(stack_tenants)) run on V(compose) only."]},
         "stack_kubernetes_namespace": {"type": "str", "default": "",
                                        "description": [
                                            "With O(stack_engine=kubernetes): an existing namespace the resources go "

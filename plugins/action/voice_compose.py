@@ -405,7 +405,8 @@ def _managed(source: str, path: str) -> str:
 def engine_defaults(args: Dict[str, Any]) -> Dict[str, Any]:
     """``args`` with the engine's defaults of ``compose_file`` and ``mode`` where they are not given."""
     name, mode = ENGINE_FILES.get(args.get("engine") or "compose", ENGINE_FILES["compose"])  # a subclass's own
-    return dict(args, engine=args.get("engine") or "compose", compose_file=args.get("compose_file") or name,
+    given = args.get("compose_file")  # an empty name is refused by _compose_file, not defaulted
+    return dict(args, engine=args.get("engine") or "compose", compose_file=name if given is None else given,
                 mode=mode if args.get("mode") is None else args["mode"])
 
 

@@ -48,6 +48,7 @@ extends_documentation_fragment:
 - ansible.builtin.action_common_attributes.flow
 - voiceops.avr.selection
 - voiceops.avr.project_files
+- voiceops.avr.action_group
 options:
   deployment:
     description:

@@ -170,9 +170,10 @@ def built_tarball(base: Path) -> Path:
 
 
 def dependency_sources() -> List[Path]:
-    """community.docker and what it depends on, as the ansible package installed them (dirs with MANIFEST.json)."""
+    """The collections galaxy.yml declares and what they depend on, as the ansible package installed them (dirs
+    with MANIFEST.json)."""
     sources = []
-    pending = ["community.docker"]
+    pending = sorted(yaml.safe_load((ROOT / "galaxy.yml").read_text())["dependencies"])
     while pending:
         namespace, name = pending.pop().split(".")
         path = SITE_COLLECTIONS / namespace / name

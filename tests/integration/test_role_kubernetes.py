@@ -93,8 +93,8 @@ def history(project: Path) -> List[str]:
 
 def writes(cluster: FakeCluster) -> List[str]:
     assert cluster.emulator is not None
-    return ["%s %s" % (r.method, r.url) for r in cluster.emulator._requests if r.method in ("POST", "PUT", "PATCH",
-                                                                                          "DELETE")]
+    changing = ("POST", "PUT", "PATCH", "DELETE")
+    return ["%s %s" % (r.method, r.url) for r in cluster.emulator._requests if r.method in changing]
 
 
 def images(cluster: FakeCluster) -> Dict[str, str]:
