@@ -18,7 +18,7 @@ description:
 - Renders a deployment of a registry template (or a provider selection) as Kubernetes resources on the
   controller, from the same inputs as M(voiceops.avr.voice_compose), and writes them on the target as
   one multi-document file, C(<project_dir>/kubernetes/manifests.yml). RV(resources) returns them, ready
-  for C(kubernetes.core.k8s) (O(kubernetes.core.k8s#module:definition)).
+  for the C(definition) option of C(kubernetes.core.k8s).
 - 'Resources, in this order - a Namespace (unless O(namespace)); the ConfigMap of the configuration files;
   PersistentVolumeClaims for project folders and named volumes; per service, its env ConfigMap C(<service>-env),
   a headless Service (C(clusterIP: None), so the service name resolves to the pod, every port reachable,
@@ -340,8 +340,8 @@ checksum:
 resources:
   description:
     - The resources, in the order of the file (Namespace, ConfigMaps, claims, then per service its env ConfigMap,
-      Service and Deployment), each a mapping ready for O(kubernetes.core.k8s#module:definition). They hold no
-      secret value.
+      Service and Deployment), each a mapping ready for the C(definition) option of C(kubernetes.core.k8s).
+      They hold no secret value.
   returned: always
   type: list
   elements: dict
